@@ -1,0 +1,61 @@
+"""``paddle-course`` / ``python -m paddle_course``: one command line for the whole course.
+
+Each command group lives in its own module of this package and exposes
+``register(subparsers)``; a subcommand only parses its arguments and calls one
+library function, so everything the CLI does can also be done from Python.
+"""
+import argparse
+import importlib
+import sys
+
+# (module in paddle_course.cli, one line for --help), in the order of the course
+COMMAND_MODULES = (
+    "tour",
+    "boston",
+    "homework",
+    "sentiment",
+    "detect",
+    "ocr",
+    "finetune",
+    "serve",
+    "hub",
+)
+
+
+class CourseError(Exception):
+    """An error meant for the user: printed as one line, exit code 2."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="paddle-course",
+        description="The PaddlePaddle course, runnable offline: Boston house prices in NumPy and "
+        "PaddlePaddle, homework with an autograder, and PaddleHub modules for sentiment, "
+        "pedestrian detection and OCR.",
+        epilog="Start with `paddle-course tour`. Every subcommand has its own --help.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"paddle_course.cli.{name}")
+        except ModuleNotFoundError as exc:  # a command group not written yet
+            if exc.name != f"paddle_course.cli.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+    except (CourseError, ValueError, FileNotFoundError) as exc:
+        print(f"paddle-course {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)

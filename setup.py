@@ -1,0 +1,65 @@
+"""paddle_course: the PaddlePaddle industrial tutorial as one installable package.
+
+The dependency pins below were measured together on Python 3.11 (CPU):
+paddlepaddle 3.3.1 + paddlehub 2.4.0 only import side by side with the
+huggingface_hub / aistudio-sdk / datasets / protobuf pins, and OpenCV must stay
+on 4.x (OpenCV 5 dropped cv2.HOGDescriptor and the bundled Haar cascades that
+the pedestrian module uses).
+"""
+import os
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _tree(top):
+    """All files under `top` as (install_dir, [files]) pairs for data_files.
+
+    data/ and homework/ live at the top of the repository (the design card);
+    an installed (non-editable) copy finds them under <prefix>/share/paddle_course,
+    see paddle_course/paths.py.
+    """
+    pairs = []
+    for folder, _dirs, files in os.walk(os.path.join(HERE, top)):
+        files = [f for f in files if not f.endswith((".pyc",)) and "__pycache__" not in folder]
+        if files:
+            rel = os.path.relpath(folder, HERE)
+            pairs.append((os.path.join("share", "paddle_course", rel), [os.path.join(rel, f) for f in files]))
+    return pairs
+
+
+setup(
+    name="paddle_course",
+    version="0.1.0",
+    description="PaddlePaddle industrial tutorial: Boston house prices in NumPy and Paddle, "
+    "homework with an autograder, and offline PaddleHub modules",
+    long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11,<3.12",
+    packages=find_packages(include=["paddle_course", "paddle_course.*"]),
+    include_package_data=True,
+    package_data={"paddle_course": ["hub_modules/*/*", "hub_modules/*/assets/*", "hub_modules/*/assets/*/*"]},
+    data_files=_tree("data") + _tree("homework"),
+    install_requires=[
+        "paddlepaddle==3.3.1",
+        "paddlehub==2.4.0",
+        # import paddlehub under paddle 3.3.1 needs these four pins
+        "huggingface_hub<0.26",
+        "aistudio-sdk==0.2.1",
+        "datasets<3",
+        "protobuf==3.20.3",
+        "opencv-python>=4.5,<5",
+        # PP-OCRv4 det/cls/rec ONNX models ship inside this wheel (offline OCR)
+        "rapidocr-onnxruntime==1.4.4",
+        "numpy>=1.24",
+        "matplotlib>=3.7",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "test": ["pytest>=7"],
+        # bench/hub.py compares with snownlp's own classifier
+        "bench": ["snownlp==0.12.3"],
+    },
+    entry_points={"console_scripts": ["paddle-course=paddle_course.cli:main"]},
+)
