@@ -1,0 +1,1 @@
+"""Fine-tune wrappers on PaddleHub's Fine-tune API, one module per task."""
