@@ -1,0 +1,213 @@
+"""The Boston model rewritten with PaddlePaddle (course 1.5, "动静统一").
+
+The same linear model as ``numpy_net.Network``, three ways:
+
+* dynamic graph: ``Regressor(paddle.nn.Layer)`` trained step by step with
+  ``paddle.optimizer.SGD`` (:func:`train_dygraph`);
+* static graph: a ``paddle.static.Program`` built once and run by an
+  ``Executor`` for every mini-batch (:func:`train_static`);
+* deployment: ``paddle.jit.to_static`` + ``paddle.jit.save`` writes an inference
+  model that ``paddle.jit.load`` reads back (:func:`export_model`, :func:`load_model`).
+
+All three take their mini-batches from ``data.minibatch_indices`` with
+``numpy.random.default_rng(seed)``, exactly like the NumPy network, so from the
+same initial weights and seed the three end with the same parameters.
+"""
+import contextlib
+from pathlib import Path
+
+import numpy as np
+import paddle
+import paddle.nn.functional as F
+
+from paddle_course.data import NUM_FEATURES, check_batch_size, minibatch_indices
+from paddle_course.fileio import atomic_dir
+from paddle_course.numpy_net import TrainingDiverged
+from paddle_course.progress import progress
+
+MODEL_FILE_PREFIX = "regressor"  # <dir>/regressor.json + regressor.pdiparams
+
+
+@contextlib.contextmanager
+def default_dtype(dtype):
+    """Create parameters in ``dtype`` (Paddle's layers take the global default)."""
+    previous = paddle.get_default_dtype()
+    paddle.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        paddle.set_default_dtype(previous)
+
+
+class Regressor(paddle.nn.Layer):
+    """``z = x w + b``: one fully connected layer, 13 features in, 1 price out."""
+
+    def __init__(self, num_inputs=NUM_FEATURES, dtype="float32"):
+        super().__init__()
+        with default_dtype(dtype):
+            self.fc = paddle.nn.Linear(in_features=num_inputs, out_features=1)
+
+    def forward(self, inputs):
+        return self.fc(inputs)
+
+
+def set_parameters(model, w, b):
+    """Copy NumPy weights ``w (n, 1)`` and bias ``b (1,)`` into ``model.fc``."""
+    w = np.asarray(w).reshape(model.fc.weight.shape)
+    b = np.asarray(b).reshape(model.fc.bias.shape)
+    dtype = model.fc.weight.dtype
+    model.fc.weight.set_value(paddle.to_tensor(w, dtype=dtype))
+    model.fc.bias.set_value(paddle.to_tensor(b, dtype=dtype))
+
+
+def get_parameters(model):
+    """``model.fc``'s weight ``(n, 1)`` and bias ``(1,)`` as NumPy float64 arrays."""
+    return (model.fc.weight.numpy().astype(np.float64), model.fc.bias.numpy().astype(np.float64))
+
+
+def _check_training_args(training_data, num_inputs, batch_size, learning_rate, num_epochs):
+    data = np.asarray(training_data, dtype=np.float64)
+    if data.ndim != 2 or data.shape[1] != num_inputs + 1 or data.shape[0] == 0:
+        raise ValueError(f"training_data must have shape (N, {num_inputs + 1}), got {data.shape}")
+    if not np.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, (int, np.integer)) or num_epochs < 0:
+        raise ValueError(f"num_epochs must be a non-negative integer, got {num_epochs!r}")
+    return data, check_batch_size(batch_size)
+
+
+def _diverged(loss, epoch_id, iter_id, learning_rate):
+    return TrainingDiverged(
+        f"training diverged: the loss became {loss} at epoch {epoch_id}, iteration {iter_id} with "
+        f"learning rate {learning_rate}. Lower the learning rate (e.g. divide it by 10) and train again."
+    )
+
+
+def train_dygraph(model, training_data, num_epochs, batch_size=10, learning_rate=0.05, shuffle=True, seed=0,
+                  quiet=True):
+    """Dynamic-graph training, the course's loop (course 1.5.3)::
+
+        for each epoch, for each mini-batch:
+            predicts = model(x)
+            avg_loss = mean((predicts - y)^2)      # F.square_error_cost + paddle.mean
+            avg_loss.backward(); opt.step(); opt.clear_grad()
+
+    Returns the loss of every step.
+    """
+    num_inputs = model.fc.weight.shape[0]
+    data, batch_size = _check_training_args(training_data, num_inputs, batch_size, learning_rate, num_epochs)
+    dtype = model.fc.weight.dtype
+    features = paddle.to_tensor(data[:, :-1], dtype=dtype)
+    prices = paddle.to_tensor(data[:, -1:], dtype=dtype)
+    model.train()
+    opt = paddle.optimizer.SGD(learning_rate=learning_rate, parameters=model.parameters())
+    rng = np.random.default_rng(seed)
+    losses = []
+    for epoch_id in progress(range(num_epochs), desc="dygraph epochs", quiet=quiet):
+        for iter_id, rows in enumerate(minibatch_indices(len(data), batch_size, shuffle, rng)):
+            index = paddle.to_tensor(rows)
+            x, y = paddle.gather(features, index), paddle.gather(prices, index)
+            predicts = model(x)
+            avg_loss = paddle.mean(F.square_error_cost(predicts, label=y))
+            avg_loss.backward()
+            opt.step()
+            opt.clear_grad()
+            loss = float(avg_loss)
+            if not np.isfinite(loss):
+                raise _diverged(loss, epoch_id, iter_id, learning_rate)
+            losses.append(loss)
+    model.eval()
+    return losses
+
+
+def train_static(training_data, num_epochs, batch_size=10, learning_rate=0.05, init_w=None, init_b=None,
+                 shuffle=True, seed=0, dtype="float32", quiet=True):
+    """Static-graph training: build the Program once, then feed every mini-batch to an Executor.
+
+    Define-then-run (course 1.5, "静态图"): ``paddle.static.data`` declares the
+    inputs, the layer and ``SGD.minimize(loss)`` add the forward and backward ops
+    to ``main_program``, ``startup_program`` initialises the parameters, and
+    ``exe.run(main_program, feed=..., fetch_list=[loss])`` runs one step.  The
+    parameters live in a private ``paddle.static.Scope``; ``init_w``/``init_b``
+    overwrite the random initial values there.
+
+    Returns ``(w, b, losses)`` with ``w (n, 1)``, ``b (1,)`` as NumPy arrays.
+    """
+    data = np.asarray(training_data, dtype=np.float64)
+    num_inputs = data.shape[1] - 1 if data.ndim == 2 else NUM_FEATURES
+    data, batch_size = _check_training_args(data, num_inputs, batch_size, learning_rate, num_epochs)
+    was_dynamic = paddle.in_dynamic_mode()
+    paddle.enable_static()
+    try:
+        main_program, startup_program = paddle.static.Program(), paddle.static.Program()
+        with paddle.static.program_guard(main_program, startup_program), default_dtype(dtype):
+            x = paddle.static.data(name="x", shape=[None, num_inputs], dtype=dtype)
+            y = paddle.static.data(name="y", shape=[None, 1], dtype=dtype)
+            fc = paddle.nn.Linear(num_inputs, 1)
+            avg_loss = paddle.mean(F.square_error_cost(fc(x), label=y))
+            paddle.optimizer.SGD(learning_rate=learning_rate).minimize(avg_loss)
+        scope, place = paddle.static.Scope(), paddle.CPUPlace()
+        exe = paddle.static.Executor(place)
+        with paddle.static.scope_guard(scope):
+            exe.run(startup_program)
+            weight = scope.find_var(fc.weight.name).get_tensor()
+            bias = scope.find_var(fc.bias.name).get_tensor()
+            if init_w is not None:
+                weight.set(np.asarray(init_w, dtype=dtype).reshape(num_inputs, 1), place)
+            if init_b is not None:
+                bias.set(np.asarray(init_b, dtype=dtype).reshape(1), place)
+            features, prices = data[:, :-1].astype(dtype), data[:, -1:].astype(dtype)
+            rng = np.random.default_rng(seed)
+            losses = []
+            for epoch_id in progress(range(num_epochs), desc="static epochs", quiet=quiet):
+                for iter_id, rows in enumerate(minibatch_indices(len(data), batch_size, shuffle, rng)):
+                    (loss,) = exe.run(main_program, feed={"x": features[rows], "y": prices[rows]},
+                                      fetch_list=[avg_loss])
+                    loss = float(loss)
+                    if not np.isfinite(loss):
+                        raise _diverged(loss, epoch_id, iter_id, learning_rate)
+                    losses.append(loss)
+            w = np.array(weight).astype(np.float64)
+            b = np.array(bias).astype(np.float64)
+    finally:
+        if was_dynamic:
+            paddle.disable_static()
+    return w, b, losses
+
+
+def export_model(model, model_dir):
+    """Save ``model`` for inference with ``paddle.jit.save`` (course 1.5, "动转静部署").
+
+    ``paddle.jit.to_static`` traces ``forward`` for inputs of shape ``[None, 13]``
+    (any batch size); the folder is written atomically, so an earlier export is
+    only replaced once the new one is complete.
+    """
+    model.eval()
+    num_inputs = model.fc.weight.shape[0]
+    dtype = str(model.fc.weight.dtype).replace("paddle.", "")
+    spec = [paddle.static.InputSpec(shape=[None, num_inputs], dtype=dtype, name="x")]
+    with atomic_dir(model_dir) as tmp:
+        paddle.jit.save(paddle.jit.to_static(model, input_spec=spec, full_graph=True), str(tmp / MODEL_FILE_PREFIX))
+    return Path(model_dir)
+
+
+def load_model(model_dir):
+    """Load an exported model with ``paddle.jit.load``; returns a callable Layer in eval mode."""
+    model_dir = Path(model_dir)
+    prefix = model_dir / MODEL_FILE_PREFIX
+    if not model_dir.is_dir() or not any(model_dir.glob(MODEL_FILE_PREFIX + ".*")):
+        raise FileNotFoundError(f"{model_dir}: no exported model here (expected {prefix}.*, written by export_model)")
+    layer = paddle.jit.load(str(prefix))
+    layer.eval()
+    return layer
+
+
+def predict(model, features):
+    """Normalised features ``(N, 13)`` -> normalised predictions ``(N, 1)`` as NumPy."""
+    features = np.asarray(features)
+    dtype = "float32"
+    for param in model.parameters():
+        dtype = str(param.dtype).replace("paddle.", "")
+        break
+    with paddle.no_grad():
+        return model(paddle.to_tensor(features, dtype=dtype)).numpy().astype(np.float64)
