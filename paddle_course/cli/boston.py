@@ -1,0 +1,121 @@
+"""``paddle-course boston train|predict|compare``: the Boston house-price lesson."""
+from pathlib import Path
+
+from paddle_course import boston
+from paddle_course.data import load_dataset
+from paddle_course.plots import plot_gd_vs_sgd, plot_loss_curves, plot_predictions
+from paddle_course.progress import say
+
+
+def _batch_size(text):
+    """``--batch-size`` takes a positive integer or ``full`` (full-batch gradient descent)."""
+    if text.lower() in ("full", "none", "all"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"--batch-size must be a positive integer or 'full', got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"--batch-size must be a positive integer or 'full', got {text!r}")
+    return value
+
+
+def _add_training_options(parser, default_batch="10"):
+    parser.add_argument("--data", type=Path, default=None,
+                        help="whitespace-separated table of 13 features + price (default: the shipped data/housing.data)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="passes over the training rows (default: 3000 for full batch, 300 for mini-batches)")
+    parser.add_argument("--batch-size", default=default_batch, metavar="N|full",
+                        help=f"mini-batch size, or 'full' for full-batch gradient descent (default: {default_batch})")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate eta (default: 0.5 for full batch, 0.05 for mini-batches)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for the initial weights and the per-epoch shuffling (default: 0)")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                        help="Paddle parameter type (NumPy always uses float64; default: float32)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or progress lines")
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "boston", help="Boston house prices: NumPy and PaddlePaddle (course 1.3-1.5)",
+        description="Boston house prices with a hand-written NumPy network and its PaddlePaddle rewrite "
+        "(dynamic and static graph). All implementations start from the same weights and batches.")
+    commands = parser.add_subparsers(dest="boston_command", metavar="SUBCOMMAND")
+    commands.required = True
+
+    train = commands.add_parser(
+        "train", help="train one implementation and save it",
+        description="Train the linear model with one implementation, save the weights, normalisation "
+        "statistics, metrics, a loss-curve figure and (for all implementations) a paddle.jit.save "
+        "inference model into --out.")
+    train.add_argument("--impl", choices=boston.IMPLEMENTATIONS, default="numpy",
+                       help="numpy: the hand-written network; dygraph: paddle.nn.Layer; static: paddle.static Program")
+    train.add_argument("--out", type=Path, default=Path("boston_model"), help="output folder (default: boston_model)")
+    train.add_argument("--no-export", action="store_true",
+                       help="skip the paddle.jit.save export (the NumPy lesson then never imports paddle)")
+    _add_training_options(train)
+    train.set_defaults(func=_train)
+
+    predict = commands.add_parser(
+        "predict", help="predict the test houses' prices with a saved model",
+        description="Load a model saved by `boston train` (the paddle.jit.save export, or params.npz with "
+        "--engine numpy), predict the held-out houses and print prices in $1000s next to the truth; "
+        "saves predictions.png into the model folder.")
+    predict.add_argument("--model", type=Path, default=Path("boston_model"), help="folder written by `boston train`")
+    predict.add_argument("--engine", choices=("auto", "paddle", "numpy"), default="auto",
+                         help="auto: the Paddle inference model if present, else NumPy weights")
+    predict.add_argument("--data", type=Path, default=None, help="data table (default: the shipped one)")
+    predict.add_argument("--show", type=int, default=10, help="how many houses to print (default: 10)")
+    predict.set_defaults(func=_predict)
+
+    compare = commands.add_parser(
+        "compare", help="NumPy GD/SGD vs Paddle dynamic vs static vs the least-squares optimum",
+        description="Train every implementation from the same initial weights and batch order and print "
+        "(and save) a table against the closed-form least-squares optimum.")
+    compare.add_argument("--out", type=Path, default=Path("boston_compare"), help="output folder")
+    _add_training_options(compare)
+    compare.set_defaults(func=_compare)
+
+
+def _train(args):
+    dataset = load_dataset(args.data)
+    batch_size = _batch_size(args.batch_size)
+    say(f"training {args.impl} on {len(dataset.training_data)} houses "
+        f"({'full batch' if batch_size is None else f'batch {batch_size}'})", args.quiet)
+    result = boston.train(args.impl, dataset, args.epochs, batch_size, args.lr, args.seed, args.dtype, args.quiet)
+    boston.save_run(result, dataset, args.out, export=not args.no_export)
+    optimum = boston.closed_form(dataset).train_mse
+    plot_loss_curves({result.label: result.losses}, args.out / "loss.png", title=f"{result.label}: training loss",
+                     xlabel="epoch" if batch_size is None else "iteration", optimum=optimum)
+    print(f"{result.label}: {result.epochs} epochs in {result.seconds:.2f} s; train MSE {result.train_mse:.5f} "
+          f"({result.train_mse / optimum:.4f} x least-squares optimum), test MSE {result.test_mse:.5f}")
+    print(f"saved to {args.out}/ (params.npz, stats.json, metrics.json, loss.png"
+          f"{'' if args.no_export else ', inference/'})")
+    return 0
+
+
+def _predict(args):
+    dataset = load_dataset(args.data)
+    predicted, true = boston.predict_prices(args.model, dataset, args.engine)
+    print(f"{'house':>5}  {'predicted':>10}  {'true':>8}   ($1000s)")
+    for i, (p, t) in enumerate(zip(predicted[:args.show], true[:args.show])):
+        print(f"{i:>5}  {p:>10.2f}  {t:>8.2f}")
+    mae = float(abs(predicted - true).mean())
+    print(f"mean absolute error over {len(true)} test houses: {mae:.2f} ($1000s)")
+    plot_predictions(true, predicted, args.model / "predictions.png")
+    print(f"figure: {args.model / 'predictions.png'}")
+    return 0
+
+
+def _compare(args):
+    dataset = load_dataset(args.data)
+    results = boston.compare(dataset, args.epochs, _batch_size(args.batch_size), args.lr, args.seed, args.dtype,
+                             quiet=args.quiet)
+    table = boston.save_comparison(results, args.out)
+    gd = next(r for r in results if r.impl == "numpy" and r.batch_size is None)
+    sgd = next(r for r in results if r.impl == "numpy" and r.batch_size is not None)
+    plot_gd_vs_sgd(gd.losses, sgd.losses, results[-1].train_mse, args.out / "gd_vs_sgd.png")
+    print(table)
+    print(f"saved {args.out}/comparison.md, comparison.json, gd_vs_sgd.png")
+    return 0
