@@ -13,6 +13,17 @@ import tempfile
 from pathlib import Path
 
 
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _make_ordinary(path, mode):
+    """mkstemp/mkdtemp create private (0600/0700) entries; give the result the usual permissions."""
+    os.chmod(path, mode & ~_current_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(target, suffix=""):
     """Yield a temporary path next to ``target``; on success it replaces ``target``.
@@ -26,6 +37,7 @@ def atomic_path(target, suffix=""):
     os.close(fd)
     try:
         yield Path(tmp)
+        _make_ordinary(tmp, 0o666)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -68,6 +80,7 @@ def atomic_dir(target):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _make_ordinary(tmp, 0o777)
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old.{os.getpid()}")

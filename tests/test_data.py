@@ -93,3 +93,26 @@ def test_closed_form_is_the_least_squares_optimum():
     np.testing.assert_allclose(x.T @ residual, 0, atol=1e-10)
     assert abs(residual.sum()) < 1e-10
     assert mse == pytest.approx(float(np.mean(residual ** 2)))
+
+
+def test_atomic_writes_leave_ordinary_permissions_and_no_temporaries(tmp_path):
+    import os
+    import stat
+
+    from paddle_course.fileio import atomic_dir, atomic_path, write_text
+
+    mask = os.umask(0o022)
+    try:
+        path = write_text(tmp_path / "a.txt", "hello")
+        with atomic_dir(tmp_path / "folder") as folder:
+            (folder / "x").write_text("x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "folder").stat().st_mode) == 0o755
+    with pytest.raises(RuntimeError):
+        with atomic_path(tmp_path / "a.txt") as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash while writing")
+    assert path.read_text() == "hello"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "folder"]
