@@ -52,6 +52,12 @@ setup(
         "opencv-python>=4.5,<5",
         # PP-OCRv4 det/cls/rec ONNX models ship inside this wheel (offline OCR)
         "rapidocr-onnxruntime==1.4.4",
+        # Not used directly: paddlehub asks for gradio unpinned, and with huggingface_hub<0.26
+        # pip walks back through ~100 gradio releases (~5 GB) before it finds 5.14.0.
+        # These are the versions it settles on; pinning them makes a fresh install take minutes.
+        "gradio==5.14.0",
+        "gradio_client==1.7.0",
+        "onnxruntime==1.26.0",
         "numpy>=1.24",
         "matplotlib>=3.7",
         "tqdm>=4.60",
