@@ -51,6 +51,19 @@ class Regressor(paddle.nn.Layer):
         return self.fc(inputs)
 
 
+class TwoLayerRegressor(paddle.nn.Layer):
+    """``z = relu(x W1 + b1) W2 + b2``: Paddle's twin of ``numpy_net.TwoLayerNetwork`` (ReLU)."""
+
+    def __init__(self, num_inputs=NUM_FEATURES, num_hidden=64, dtype="float32"):
+        super().__init__()
+        with default_dtype(dtype):
+            self.fc1 = paddle.nn.Linear(num_inputs, num_hidden)
+            self.fc2 = paddle.nn.Linear(num_hidden, 1)
+
+    def forward(self, inputs):
+        return self.fc2(F.relu(self.fc1(inputs)))
+
+
 def set_parameters(model, w, b):
     """Copy NumPy weights ``w (n, 1)`` and bias ``b (1,)`` into ``model.fc``."""
     w = np.asarray(w).reshape(model.fc.weight.shape)
@@ -94,9 +107,10 @@ def train_dygraph(model, training_data, num_epochs, batch_size=10, learning_rate
 
     Returns the loss of every step.
     """
-    num_inputs = model.fc.weight.shape[0]
-    data, batch_size = _check_training_args(training_data, num_inputs, batch_size, learning_rate, num_epochs)
-    dtype = model.fc.weight.dtype
+    first_weight = model.parameters()[0]  # the first layer's weight: (num_inputs, out)
+    data, batch_size = _check_training_args(training_data, first_weight.shape[0], batch_size, learning_rate,
+                                            num_epochs)
+    dtype = first_weight.dtype
     features = paddle.to_tensor(data[:, :-1], dtype=dtype)
     prices = paddle.to_tensor(data[:, -1:], dtype=dtype)
     model.train()
@@ -120,58 +134,82 @@ def train_dygraph(model, training_data, num_epochs, batch_size=10, learning_rate
     return losses
 
 
-def train_static(training_data, num_epochs, batch_size=10, learning_rate=0.05, init_w=None, init_b=None,
-                 shuffle=True, seed=0, dtype="float32", quiet=True):
-    """Static-graph training: build the Program once, then feed every mini-batch to an Executor.
+@contextlib.contextmanager
+def static_mode():
+    """Switch Paddle to static-graph mode, and back to dynamic afterwards if it was dynamic."""
+    was_dynamic = paddle.in_dynamic_mode()
+    paddle.enable_static()
+    try:
+        yield
+    finally:
+        if was_dynamic:
+            paddle.disable_static()
+
+
+class StaticTrainer:
+    """A compiled training step: ``Program`` built once, run by an ``Executor`` per mini-batch.
 
     Define-then-run (course 1.5, "静态图"): ``paddle.static.data`` declares the
     inputs, the layer and ``SGD.minimize(loss)`` add the forward and backward ops
-    to ``main_program``, ``startup_program`` initialises the parameters, and
-    ``exe.run(main_program, feed=..., fetch_list=[loss])`` runs one step.  The
-    parameters live in a private ``paddle.static.Scope``; ``init_w``/``init_b``
-    overwrite the random initial values there.
+    to ``main_program``, ``startup_program`` initialises the parameters in a
+    private ``Scope``.  Must be created and used under :func:`static_mode`.
+    """
+
+    def __init__(self, layer_factory, num_inputs, learning_rate, dtype="float32"):
+        self.main_program, startup_program = paddle.static.Program(), paddle.static.Program()
+        with paddle.static.program_guard(self.main_program, startup_program), default_dtype(dtype):
+            x = paddle.static.data(name="x", shape=[None, num_inputs], dtype=dtype)
+            y = paddle.static.data(name="y", shape=[None, 1], dtype=dtype)
+            self.layer = layer_factory()
+            self.avg_loss = paddle.mean(F.square_error_cost(self.layer(x), label=y))
+            paddle.optimizer.SGD(learning_rate=learning_rate).minimize(self.avg_loss)
+        self.scope, self.place = paddle.static.Scope(), paddle.CPUPlace()
+        self.exe = paddle.static.Executor(self.place)
+        self.exe.run(startup_program, scope=self.scope)
+
+    def step(self, x, y, fetch=True):
+        """One SGD step on a batch; returns its loss, or None with ``fetch=False`` (saves a copy out)."""
+        outputs = self.exe.run(self.main_program, feed={"x": x, "y": y},
+                               fetch_list=[self.avg_loss] if fetch else [], scope=self.scope)
+        return float(outputs[0]) if fetch else None
+
+    def set_value(self, parameter, value):
+        tensor = self.scope.find_var(parameter.name).get_tensor()
+        tensor.set(np.asarray(value, dtype=np.array(tensor).dtype), self.place)
+
+    def get_value(self, parameter):
+        return np.array(self.scope.find_var(parameter.name).get_tensor()).astype(np.float64)
+
+
+def train_static(training_data, num_epochs, batch_size=10, learning_rate=0.05, init_w=None, init_b=None,
+                 shuffle=True, seed=0, dtype="float32", quiet=True):
+    """Static-graph training of the Regressor with a :class:`StaticTrainer`.
+
+    ``exe.run(main_program, feed=..., fetch_list=[loss])`` runs one step per
+    mini-batch; ``init_w``/``init_b`` overwrite the random initial values.
 
     Returns ``(w, b, losses)`` with ``w (n, 1)``, ``b (1,)`` as NumPy arrays.
     """
     data = np.asarray(training_data, dtype=np.float64)
     num_inputs = data.shape[1] - 1 if data.ndim == 2 else NUM_FEATURES
     data, batch_size = _check_training_args(data, num_inputs, batch_size, learning_rate, num_epochs)
-    was_dynamic = paddle.in_dynamic_mode()
-    paddle.enable_static()
-    try:
-        main_program, startup_program = paddle.static.Program(), paddle.static.Program()
-        with paddle.static.program_guard(main_program, startup_program), default_dtype(dtype):
-            x = paddle.static.data(name="x", shape=[None, num_inputs], dtype=dtype)
-            y = paddle.static.data(name="y", shape=[None, 1], dtype=dtype)
-            fc = paddle.nn.Linear(num_inputs, 1)
-            avg_loss = paddle.mean(F.square_error_cost(fc(x), label=y))
-            paddle.optimizer.SGD(learning_rate=learning_rate).minimize(avg_loss)
-        scope, place = paddle.static.Scope(), paddle.CPUPlace()
-        exe = paddle.static.Executor(place)
-        with paddle.static.scope_guard(scope):
-            exe.run(startup_program)
-            weight = scope.find_var(fc.weight.name).get_tensor()
-            bias = scope.find_var(fc.bias.name).get_tensor()
-            if init_w is not None:
-                weight.set(np.asarray(init_w, dtype=dtype).reshape(num_inputs, 1), place)
-            if init_b is not None:
-                bias.set(np.asarray(init_b, dtype=dtype).reshape(1), place)
-            features, prices = data[:, :-1].astype(dtype), data[:, -1:].astype(dtype)
-            rng = np.random.default_rng(seed)
-            losses = []
-            for epoch_id in progress(range(num_epochs), desc="static epochs", quiet=quiet):
-                for iter_id, rows in enumerate(minibatch_indices(len(data), batch_size, shuffle, rng)):
-                    (loss,) = exe.run(main_program, feed={"x": features[rows], "y": prices[rows]},
-                                      fetch_list=[avg_loss])
-                    loss = float(loss)
-                    if not np.isfinite(loss):
-                        raise _diverged(loss, epoch_id, iter_id, learning_rate)
-                    losses.append(loss)
-            w = np.array(weight).astype(np.float64)
-            b = np.array(bias).astype(np.float64)
-    finally:
-        if was_dynamic:
-            paddle.disable_static()
+    with static_mode():
+        trainer = StaticTrainer(lambda: Regressor(num_inputs, dtype), num_inputs, learning_rate, dtype)
+        if init_w is not None:
+            trainer.set_value(trainer.layer.fc.weight, np.asarray(init_w).reshape(num_inputs, 1))
+        if init_b is not None:
+            trainer.set_value(trainer.layer.fc.bias, np.asarray(init_b).reshape(1))
+        features, prices = data[:, :-1].astype(dtype), data[:, -1:].astype(dtype)
+        rng = np.random.default_rng(seed)
+        losses = []
+        for epoch_id in progress(range(num_epochs), desc="static epochs", quiet=quiet):
+            for iter_id, rows in enumerate(minibatch_indices(len(data), batch_size, shuffle, rng)):
+                loss = trainer.step(features[rows], prices[rows])
+                if not np.isfinite(loss):
+                    raise _diverged(loss, epoch_id, iter_id, learning_rate)
+                losses.append(loss)
+        w = trainer.get_value(trainer.layer.fc.weight)
+        b = trainer.get_value(trainer.layer.fc.bias)
     return w, b, losses
 
 
