@@ -6,7 +6,9 @@ library function, so everything the CLI does can also be done from Python.
 """
 import argparse
 import importlib
+import os
 import sys
+import warnings
 
 # (module in paddle_course.cli, one line for --help), in the order of the course
 COMMAND_MODULES = (
@@ -47,7 +49,20 @@ def build_parser():
     return parser
 
 
+def _quiet_library_noise():
+    """Keep the learner's terminal for the course's own output.
+
+    Paddle's C++ side logs every executor start at INFO level, and a few imported
+    packages warn about things a learner cannot act on (no ccache for custom ops,
+    setuptools replacing distutils, a PIR tensor without a ``place``).
+    """
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    for message in ("No ccache found", "Setuptools is replacing distutils", "Tensor do not have 'place'"):
+        warnings.filterwarnings("ignore", message=message)
+
+
 def main(argv=None):
+    _quiet_library_noise()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
