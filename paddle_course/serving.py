@@ -333,6 +333,8 @@ def create_app(modules, max_body_mb=DEFAULT_MAX_BODY_MB):
             raise RequestError("the request body is not UTF-8 text (it must be JSON)", status="112") from None
         except json.JSONDecodeError as err:
             raise RequestError(f"the request body is not valid JSON: {err}", status="112") from None
+        except RecursionError:
+            raise RequestError("the request body's JSON is nested too deeply", status="112") from None
         check_inputs(module_name, config["signature"], inputs)
         serving_method = getattr(config["module"], config["method_name"])
         arguments = dict(config["predict_args"], **inputs)

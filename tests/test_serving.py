@@ -1,0 +1,410 @@
+"""Serving and installing PaddleHub modules: `paddle-course hub install`, `paddle-course serve`, `hub serving start`.
+
+Servers are real processes on 127.0.0.1 with a free port, asked with urllib; their
+replies must equal the in-process call of the same module.  Two small real PaddleHub
+modules (one for texts, one for images) are written into a tmp folder so the serving
+layer is tested without the course's models; the course modules are served too, in the
+slow tests.  HUB_HOME is always a tmp folder whose PaddleHub server address points at a
+closed loopback port, so nothing leaves the machine.
+"""
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from paddle_course import hub_install, serving
+from paddle_course.paths import hub_module_dir
+
+BIN = Path(sys.executable).parent
+START_TIMEOUT_S = 240  # paddle + a model on a loaded 1-core machine
+
+TOY_TEXT_MODULE = '''
+from paddlehub.module.module import moduleinfo, serving
+
+
+@moduleinfo(name="toy_textlen", version="1.0.0", summary="length and vowel count of texts",
+            author="tests", author_email="", type="nlp/toy")
+class ToyTextLen:
+    @serving
+    def sentiment_classify(self, texts=None, batch_size=1):
+        """Returns: a list of {"text", "length", "vowels"}, one per text."""
+        if not isinstance(texts, list) or not texts:
+            raise ValueError("texts must be a non-empty list of strings")
+        return [{"text": t, "length": len(t), "vowels": sum(c in "aeiou" for c in t)} for t in texts]
+'''
+
+TOY_IMAGE_MODULE = '''
+import base64
+
+import cv2
+import numpy as np
+from paddlehub.module.module import moduleinfo, serving
+
+
+@moduleinfo(name="toy_imagestats", version="1.0.0", summary="size and mean colour of images",
+            author="tests", author_email="", type="cv/toy")
+class ToyImageStats:
+    def image_stats(self, images=None, scale=1.0):
+        """Returns: a list of {"height", "width", "mean_bgr"} (numpy values), one per image."""
+        if not images:
+            raise ValueError("images must be a non-empty list of BGR arrays")
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+            raise ValueError("scale must be a number, got %r" % (scale,))
+        return [{"height": np.int64(im.shape[0]), "width": np.int64(im.shape[1]),
+                 "mean_bgr": im.reshape(-1, 3).mean(axis=0) * scale} for im in images]
+
+    @serving
+    def serving_method(self, images, **kwargs):
+        arrays = []
+        for index, b64 in enumerate(images):
+            array = cv2.imdecode(np.frombuffer(base64.b64decode(b64), np.uint8), cv2.IMREAD_COLOR)
+            if array is None:
+                raise ValueError("images[%d] is not an image" % index)
+            arrays.append(array)
+        return self.image_stats(images=arrays, **kwargs)
+'''
+
+
+# ---------------------------------------------------------------- helpers
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_hub_home(path):
+    """A fresh HUB_HOME whose PaddleHub server (usage statistics, downloads) is a closed loopback port."""
+    (path / "conf").mkdir(parents=True, exist_ok=True)
+    (path / "conf" / "config.yaml").write_text(
+        "log:\n  enable: true\n  level: WARNING\nserver: http://127.0.0.1:9\n", encoding="utf-8")
+    return path
+
+
+def child_env(hub_home):
+    env = dict(os.environ, HUB_HOME=str(hub_home), OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    return env
+
+
+def post(url, body, timeout=60, content_type="application/json"):
+    """POST ``body`` (bytes, or an object sent as JSON); returns (HTTP status, parsed JSON reply)."""
+    if not isinstance(body, bytes):
+        body = json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def encode_image(image):
+    ok, data = cv2.imencode(".png", image)
+    assert ok
+    return base64.b64encode(data.tobytes()).decode("ascii")
+
+
+class Server:
+    """A server process, its port and log; stopped by ``stop`` (terminate, wait, kill)."""
+
+    def __init__(self, command, port, env, log_path):
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+                                        stdin=subprocess.DEVNULL)
+
+    def log(self):
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_ready(self, timeout=START_TIMEOUT_S):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"server exited with {self.process.returncode}:\n{self.log()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/", timeout=2):
+                    return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.3)
+        pytest.fail(f"server not ready after {timeout} s:\n{self.log()[-3000:]}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        self._log.close()
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    servers = []
+
+    def start(command, env):
+        port = free_port()
+        server = Server([str(part).replace("{port}", str(port)) for part in command], port, env,
+                        tmp_path / f"server-{len(servers)}.log")
+        servers.append(server)
+        return server.wait_ready()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def toy_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("toy_modules")
+    dirs = {}
+    for name, source in (("toy_textlen", TOY_TEXT_MODULE), ("toy_imagestats", TOY_IMAGE_MODULE)):
+        (root / name).mkdir()
+        (root / name / "module.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        dirs[name] = root / name
+    return dirs
+
+
+@pytest.fixture(scope="session")
+def toy_modules(toy_dirs):
+    return {name: serving.load_module(str(directory)) for name, directory in toy_dirs.items()}
+
+
+@pytest.fixture
+def hub_home(tmp_path, monkeypatch):
+    home = make_hub_home(tmp_path / "hub_home")
+    monkeypatch.setenv("HUB_HOME", str(home))
+    return home
+
+
+def test_image():
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[:, :30] = (10, 200, 30)
+    cv2.putText(image, "hi", (32, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
+    return image
+
+
+test_image.__test__ = False
+
+
+def malformed_requests(base_url, oversized_bytes):
+    """(url, body) pairs of the kinds a careless client sends; none is a valid request."""
+    text_url = base_url + "/predict/toy_textlen"
+    image_url = base_url + "/predict/toy_imagestats"
+    not_an_image = base64.b64encode(b"GIF89a? no, just text").decode()
+    truncated_png = encode_image(test_image())[:60]
+    return [
+        (text_url, b'{"texts": ["a"'),                      # invalid JSON
+        (text_url, b""),                                   # empty body
+        (text_url, b"[1, 2, 3]"),                          # JSON, not an object
+        (text_url, b'"texts"'),
+        (text_url, b"null"),
+        (text_url, b"\xff\xfe\xfa garbage \x00"),           # not text at all
+        (text_url, b"[" * 5000),                         # nested too deeply
+        (text_url, {}),                                    # nothing to predict on
+        (text_url, {"texts": []}),                         # empty list
+        (text_url, {"texts": "one string"}),               # wrong type
+        (text_url, {"texts": ["ok", 3]}),
+        (text_url, {"texts": ["ok"], "batch_size": -1}),
+        (text_url, {"texts": ["ok"], "batch_size": "8"}),
+        (text_url, {"text": ["typo in the key"]}),         # unknown key
+        (image_url, {"images": ["!!!not base64!!!"]}),
+        (image_url, {"images": [not_an_image]}),
+        (image_url, {"images": [truncated_png]}),
+        (image_url, {"images": []}),
+        (image_url, {"images": "abc"}),
+        (image_url, {"images": [encode_image(test_image())], "scale": "x"}),  # the module's own error
+        (image_url, {"images": [encode_image(test_image())], "no_such_option": 1}),
+        (base_url + "/predict/no_such_module", {"texts": ["a"]}),
+        (text_url, b"x" * oversized_bytes),                # larger than --max-body-mb
+    ]
+
+
+# ---------------------------------------------------------------- hub install / list (no paddle needed)
+
+def test_hub_install_copies_module_and_is_idempotent(hub_home):
+    shipped = [name for name in serving.COURSE_MODULES if (Path(hub_module_dir(name)) / "module.py").is_file()]
+    if not shipped:
+        pytest.skip("no course module has landed yet")
+    name = shipped[0]
+    first = hub_install.install_modules([name], quiet=True)
+    installed = hub_home / "modules" / name
+    assert first[0]["action"] == "installed"
+    assert (installed / "module.py").read_bytes() == (Path(hub_module_dir(name)) / "module.py").read_bytes()
+    assert not list(installed.rglob("__pycache__"))
+
+    assert hub_install.install_modules([name], quiet=True)[0]["action"] == "up to date"
+    (installed / "module.py").write_text("# edited by hand\n", encoding="utf-8")
+    assert hub_install.install_modules([name], quiet=True)[0]["action"] == "updated"
+    assert hub_install.tree_digest(installed) == hub_install.tree_digest(hub_module_dir(name))
+    assert [entry for entry in os.listdir(hub_home / "modules") if entry.startswith(".")] == []
+
+    rows = {row["name"]: row for row in hub_install.list_modules(quiet=True)}
+    assert rows[name]["status"] == "installed"
+    assert rows[name]["installed"] == rows[name]["version"]
+
+
+def test_hub_install_rejects_unknown_name_before_copying_anything(hub_home):
+    with pytest.raises(ValueError, match="unknown course module 'course_nope'.*course_sentiment"):
+        hub_install.install_modules(["course_ocr", "course_nope"], quiet=True)
+    assert not (hub_home / "modules" / "course_ocr").exists()
+
+
+def test_hub_cli_unknown_name_is_one_line_error(hub_home):
+    result = subprocess.run([BIN / "paddle-course", "hub", "install", "course_nope"], capture_output=True,
+                            text=True, env=child_env(hub_home), timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "paddle-course hub: error: unknown course module 'course_nope'; "
+        "the course ships: course_sentiment, course_pedestrian, course_ocr"]
+
+
+# ---------------------------------------------------------------- the app, in process
+
+def test_app_rejects_each_malformed_request_with_a_json_reason(toy_modules):
+    app = serving.create_app(toy_modules, max_body_mb=0.01)
+    client = app.test_client()
+    expectations = {
+        b'{"texts": ["a"': (400, "112", "not valid JSON"),
+        b"": (400, "112", "body is empty"),
+        b"[1, 2, 3]": (400, "112", "must be a JSON object"),
+        b"[" * 5000: (400, "112", "too deeply"),
+    }
+    for body, (http_status, status, reason) in expectations.items():
+        response = client.post("/predict/toy_textlen", data=body, content_type="application/json")
+        assert (response.status_code, response.json["status"]) == (http_status, status), body[:20]
+        assert reason in response.json["msg"]
+
+    cases = [
+        ({"texts": []}, 400, "'texts' is an empty list"),
+        ({"texts": "one"}, 400, "'texts' must be a list of strings, got str"),
+        ({"texts": ["a", None]}, 400, "texts[1] must be a string, got null"),
+        ({"text": ["a"]}, 400, "unknown key 'text' for toy_textlen; it accepts: texts, batch_size"),
+        ({"texts": ["a"], "batch_size": 0}, 400, "'batch_size' must be a positive integer"),
+        ({}, 400, "missing key 'texts'"),
+    ]
+    for body, http_status, reason in cases:
+        response = client.post("/predict/toy_textlen", json=body)
+        assert response.status_code == http_status and response.json["status"] == "101", body
+        assert reason in response.json["msg"], response.json
+
+    image_cases = [
+        ({"images": ["%%%"]}, "images[0] is not valid base64"),
+        ({"images": [base64.b64encode(b"plain text").decode()]}, "images[0] is valid base64 but not an image"),
+        ({"images": [encode_image(test_image())], "scale": "x"}, "scale must be a number, got 'x'"),  # module's own error
+        ({"images": [encode_image(test_image())], "zoom": 2}, "unexpected keyword argument 'zoom'"),
+    ]
+    for body, reason in image_cases:
+        response = client.post("/predict/toy_imagestats", json=body)
+        assert response.status_code == 400 and response.json["status"] == "101", body
+        assert reason in response.json["msg"], response.json
+
+    response = client.post("/predict/toy_textlen", data=b"x" * 20000, content_type="application/json")
+    assert (response.status_code, response.json["status"]) == (413, "112")
+    assert "limit of 0.01 MB" in response.json["msg"]
+    response = client.post("/predict/nope", json={"texts": ["a"]})
+    assert (response.status_code, response.json["status"]) == (404, "111")
+    response = client.get("/predict/toy_textlen")
+    assert (response.status_code, response.json["status"]) == (405, "112")
+
+
+def test_app_reply_equals_in_process_call_with_numpy_results(toy_modules):
+    client = serving.create_app(toy_modules).test_client()
+    image = test_image()
+    response = client.post("/predict/toy_imagestats", json={"images": [encode_image(image)], "scale": 0.5})
+    assert response.status_code == 200
+    expected = serving.to_jsonable(toy_modules["toy_imagestats"].image_stats(images=[image], scale=0.5))
+    assert response.json == {"status": "000", "msg": "", "results": expected}
+    assert (expected[0]["height"], expected[0]["width"]) == (40, 60)
+    assert expected[0]["mean_bgr"] == pytest.approx((image.reshape(-1, 3).mean(axis=0) * 0.5).tolist())
+
+
+# ---------------------------------------------------------------- real server processes
+
+def test_paddle_course_serve_binds_loopback_and_survives_malformed_requests(toy_dirs, toy_modules, tmp_path,
+                                                                           start_server):
+    hub_home = make_hub_home(tmp_path / "hub_home")
+    server = start_server([BIN / "paddle-course", "serve", "--modules", toy_dirs["toy_textlen"],
+                           toy_dirs["toy_imagestats"], "--port", "{port}", "--max-body-mb", "0.05"],
+                          child_env(hub_home))
+    assert f"Ready: http://127.0.0.1:{server.port}" in server.log()
+    assert listening_addresses(server.port) == ["127.0.0.1"]
+
+    texts = ["good food", "太好吃了", ""]
+    status, reply = post(server.base_url + "/predict/toy_textlen", {"texts": texts})
+    assert status == 200
+    assert reply == {"status": "000", "msg": "",
+                     "results": serving.to_jsonable(toy_modules["toy_textlen"].sentiment_classify(texts=texts))}
+
+    bad = malformed_requests(server.base_url, oversized_bytes=60_000)
+    seen_statuses = set()
+    started = time.monotonic()
+    for index in range(300):
+        url, body = bad[index % len(bad)]
+        status, reply = post(url, body, timeout=30)
+        assert status in (400, 404, 413), (index, url, body if isinstance(body, dict) else body[:30])
+        assert reply["status"] in ("101", "111", "112") and reply["msg"] and reply["results"] == ""
+        seen_statuses.add(status)
+        assert time.monotonic() - started < 240, "malformed requests are answered too slowly"
+    assert seen_statuses == {400, 404, 413}
+    assert server.process.poll() is None
+    assert "Traceback" not in server.log()
+
+    image = test_image()
+    status, reply = post(server.base_url + "/predict/toy_imagestats", {"images": [encode_image(image)]})
+    assert status == 200
+    assert reply["results"] == serving.to_jsonable(toy_modules["toy_imagestats"].image_stats(images=[image]))
+
+
+def listening_addresses(port):
+    """The IPv4 addresses a LISTEN socket on ``port`` is bound to, from /proc/net/tcp (Linux)."""
+    table = Path("/proc/net/tcp")
+    if not table.exists():
+        pytest.skip("needs /proc/net/tcp (Linux)")
+    addresses = []
+    for line in table.read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address_hex, port_hex = local.split(":")
+        if state == "0A" and int(port_hex, 16) == port:
+            addresses.append(socket.inet_ntoa(bytes.fromhex(address_hex)[::-1]))
+    return addresses
+
+
+def test_hub_serving_start_of_installed_module_answers_like_in_process_call(toy_dirs, toy_modules, tmp_path,
+                                                                          start_server):
+    hub_home = make_hub_home(tmp_path / "hub_home")
+    env = child_env(hub_home)
+    subprocess.run([BIN / "hub", "install", toy_dirs["toy_textlen"]], env=env, check=True, timeout=300,
+                   capture_output=True)
+    assert (hub_home / "modules" / "toy_textlen" / "module.py").is_file()
+    server = start_server([BIN / "hub", "serving", "start", "-m", "toy_textlen", "-p", "{port}"], env)
+
+    texts = ["hello", "你好世界"]
+    status, reply = post(server.base_url + "/predict/toy_textlen", {"texts": texts})
+    assert status == 200
+    assert reply == {"status": "000", "msg": "",
+                     "results": serving.to_jsonable(toy_modules["toy_textlen"].sentiment_classify(texts=texts))}
+    # PaddleHub's own server reports the module's ValueError cleanly (HTTP 200, status 101) ...
+    status, reply = post(server.base_url + "/predict/toy_textlen", {"texts": []})
+    assert (status, reply["status"], reply["msg"]) == (200, "101", "texts must be a non-empty list of strings")
+    # ... but answers a body that is JSON yet not an object with an HTML 500 page (see serving.py).
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(urllib.request.Request(server.base_url + "/predict/toy_textlen", data=b"[1]",
+                                                      headers={"Content-Type": "application/json"}), timeout=30)
+    assert raised.value.code == 500
+    status, reply = post(server.base_url + "/predict/toy_textlen", {"texts": texts})
+    assert status == 200 and reply["status"] == "000"
