@@ -408,3 +408,44 @@ def test_hub_serving_start_of_installed_module_answers_like_in_process_call(toy_
     assert raised.value.code == 500
     status, reply = post(server.base_url + "/predict/toy_textlen", {"texts": texts})
     assert status == 200 and reply["status"] == "000"
+
+
+# ---------------------------------------------------------------- the course's own modules (slow: real models)
+
+def course_request(name):
+    """A valid request body for course module ``name`` and a body its own checks must reject."""
+    if name == "course_sentiment":
+        return {"texts": ["这家餐厅的菜很好吃，服务也热情", "质量太差了，再也不买了"]}, {"texts": [""]}
+    image = np.full((160, 480, 3), 255, np.uint8)
+    if name == "course_ocr":
+        cv2.putText(image, "HELLO 2024", (20, 100), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (0, 0, 0), 4)
+    else:  # a dark upright silhouette, enough to exercise the detector end to end
+        cv2.rectangle(image, (200, 20), (240, 150), (40, 40, 40), -1)
+        cv2.circle(image, (220, 20), 14, (40, 40, 40), -1)
+    return {"images": [encode_image(image)]}, {"images": [encode_image(image)], "no_such_option": 1}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", serving.COURSE_MODULES)
+def test_course_module_served_by_hub_and_by_paddle_course_equals_in_process_call(name, tmp_path, start_server):
+    if not (Path(hub_module_dir(name)) / "module.py").is_file():
+        pytest.skip(f"{name} has not landed yet")
+    hub_home = make_hub_home(tmp_path / "hub_home")
+    env = child_env(hub_home)
+    subprocess.run([BIN / "paddle-course", "hub", "install", name], env=env, check=True, timeout=120,
+                   capture_output=True)
+    body, bad_body = course_request(name)
+    module = serving.load_module(name)
+    expected = serving.to_jsonable(getattr(module, module.serving_func_name)(**body))
+
+    ours = start_server([BIN / "paddle-course", "serve", "-m", name, "--port", "{port}"], env)
+    hubs = start_server([BIN / "hub", "serving", "start", "-m", name, "-p", "{port}"], env)
+    for server in (ours, hubs):
+        status, reply = post(f"{server.base_url}/predict/{name}", body, timeout=120)
+        assert (status, reply) == (200, {"status": "000", "msg": "", "results": expected}), server.base_url
+        status, reply = post(f"{server.base_url}/predict/{name}", bad_body, timeout=120)
+        assert reply["status"] == "101" and reply["results"] == "" and reply["msg"], reply
+        assert "Traceback" not in reply["msg"]
+    assert status == 200  # PaddleHub's server answers a rejected input with HTTP 200 ...
+    status, _ = post(f"{ours.base_url}/predict/{name}", bad_body, timeout=120)
+    assert status == 400  # ... ours with 400
