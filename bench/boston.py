@@ -6,7 +6,7 @@
 Table 1 trains every implementation of the linear model on the same data from
 the same start and prints wall time, time per epoch, train/test MSE and the
 ratio to the least-squares optimum.  Table 2 sweeps batch size and model width
-(two-layer ReLU network, NumPy vs Paddle dynamic vs Paddle static, the static
+(two-layer ReLU network, NumPy vs Paddle dynamic, dynamic with a to_static model, and static, the static
 step with and without fetching the loss) and prints time per epoch and the
 ratios, to show where Paddle's per-step overhead stops dominating.
 """
@@ -64,21 +64,26 @@ def sweep(dataset, batch_sizes, widths, epochs):
                     x, y = data[rows, :-1], data[rows, -1:]
                     net.update(net.backward(x, y, net.forward(x)), 0.01)
 
-            model = paddle_net.TwoLayerRegressor(13, width)
-            opt = paddle.optimizer.SGD(0.01, parameters=model.parameters())
             features, prices = paddle.to_tensor(x_all), paddle.to_tensor(y_all)
             index_tensors = [paddle.to_tensor(rows) for rows in batches]
 
-            def dygraph_epoch():
-                for index in index_tensors:
-                    loss = paddle.mean(F.square_error_cost(model(paddle.gather(features, index)),
-                                                           paddle.gather(prices, index)))
-                    loss.backward()
-                    opt.step()
-                    opt.clear_grad()
+            def dygraph_epoch_of(model):
+                opt = paddle.optimizer.SGD(0.01, parameters=model.parameters())
+
+                def epoch():
+                    for index in index_tensors:
+                        loss = paddle.mean(F.square_error_cost(model(paddle.gather(features, index)),
+                                                               paddle.gather(prices, index)))
+                        loss.backward()
+                        opt.step()
+                        opt.clear_grad()
+                return epoch
 
             t_numpy = seconds_per_epoch(numpy_epoch, epochs)
-            t_dygraph = seconds_per_epoch(dygraph_epoch, epochs)
+            t_dygraph = seconds_per_epoch(dygraph_epoch_of(paddle_net.TwoLayerRegressor(13, width)), epochs)
+            # 动转静 training: forward and its backward run as one compiled program per step
+            compiled = paddle.jit.to_static(paddle_net.TwoLayerRegressor(13, width), full_graph=True)
+            t_to_static = seconds_per_epoch(dygraph_epoch_of(compiled), epochs)
             with paddle_net.static_mode():
                 trainer = paddle_net.StaticTrainer(lambda: paddle_net.TwoLayerRegressor(13, width), 13, 0.01)
                 feeds = [(x_all[rows], y_all[rows]) for rows in batches]
@@ -89,7 +94,7 @@ def sweep(dataset, batch_sizes, widths, epochs):
 
                 t_static = seconds_per_epoch(lambda: static_epoch(True), epochs)
                 t_static_nofetch = seconds_per_epoch(lambda: static_epoch(False), epochs)
-            results.append((width, batch_size, t_numpy, t_dygraph, t_static, t_static_nofetch))
+            results.append((width, batch_size, t_numpy, t_dygraph, t_to_static, t_static, t_static_nofetch))
             print(f"  width {width:>5}, batch {batch_size:>3}: numpy {t_numpy * 1e3:8.2f} ms/epoch, "
                   f"dygraph {t_dygraph * 1e3:8.2f}, static {t_static * 1e3:8.2f}", file=sys.stderr)
     return results
@@ -124,13 +129,13 @@ def main(argv=None):
     sweep_epochs = 3 if args.quick else 5
     print(f"\nTable 2: two-layer ReLU network, ms per epoch (404 rows), best of {sweep_epochs} epochs after a warm-up")
     results = sweep(dataset, batch_sizes, widths, sweep_epochs)
-    print("| hidden | batch | NumPy | Paddle dynamic | Paddle static | static, no fetch | dynamic / NumPy | "
-          "static / NumPy | dynamic / static |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for width, batch, t_np, t_dy, t_st, t_nf in results:
-        print(f"| {width} | {batch} | {t_np * 1e3:.2f} | {t_dy * 1e3:.2f} | {t_st * 1e3:.2f} | {t_nf * 1e3:.2f} | "
-              f"{t_dy / t_np:.2f}x | {t_st / t_np:.2f}x | {t_dy / t_st:.2f}x |")
-    faster = [(w, b) for w, b, t_np, t_dy, t_st, _ in results if min(t_dy, t_st) < t_np]
+    print("| hidden | batch | NumPy | Paddle dynamic | dynamic + to_static | Paddle static | static, no fetch | "
+          "dynamic / NumPy | static / NumPy | dynamic / static |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for width, batch, t_np, t_dy, t_ts, t_st, t_nf in results:
+        print(f"| {width} | {batch} | {t_np * 1e3:.2f} | {t_dy * 1e3:.2f} | {t_ts * 1e3:.2f} | {t_st * 1e3:.2f} | "
+              f"{t_nf * 1e3:.2f} | {t_dy / t_np:.2f}x | {t_st / t_np:.2f}x | {t_dy / t_st:.2f}x |")
+    faster = [(w, b) for w, b, t_np, t_dy, t_ts, t_st, _ in results if min(t_dy, t_ts, t_st) < t_np]
     if faster:
         print(f"\nPaddle is faster than NumPy at (hidden, batch): {faster}")
     else:
