@@ -55,6 +55,10 @@ def register(subparsers):
     train.add_argument("--no-export", action="store_true",
                        help="skip the paddle.jit.save export (the NumPy lesson then never imports paddle)")
     _add_training_options(train)
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel training with paddle.distributed (--impl dygraph only); start it with "
+                       "`python -m paddle.distributed.launch --nproc_per_node 2 paddle-course boston train "
+                       "--impl dygraph --distributed`; without the launcher it runs in one process")
     train.set_defaults(func=_train)
 
     predict = commands.add_parser(
@@ -77,8 +81,22 @@ def register(subparsers):
     _add_training_options(compare)
     compare.set_defaults(func=_compare)
 
+    optimizers = commands.add_parser(
+        "optimizers", help="SGD, Momentum, Nesterov, Adagrad, Adadelta, RMSprop, Adam, AdamW on the NumPy network",
+        description="Train the NumPy Network with each optimizer of paddle_course.optim (NumPy versions of "
+        "paddle.optimizer) from the same start and batches; save optimizers.png and a table "
+        "(optimizers.md, optimizers.json) of epochs to 1.01x the least-squares optimum and final test MSE.")
+    optimizers.add_argument("--out", type=Path, default=Path("boston_optimizers"), help="output folder")
+    optimizers.add_argument("--epochs", type=int, default=200, help="epochs per optimizer (default: 200)")
+    optimizers.add_argument("--seed", type=int, default=0, help="seed for the initial weights and shuffling")
+    optimizers.add_argument("--data", type=Path, default=None, help="data table (default: the shipped one)")
+    optimizers.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    optimizers.set_defaults(func=_optimizers)
+
 
 def _train(args):
+    if args.distributed:
+        return _train_distributed(args)
     dataset = load_dataset(args.data)
     batch_size = _batch_size(args.batch_size)
     say(f"training {args.impl} on {len(dataset.training_data)} houses "
@@ -92,6 +110,23 @@ def _train(args):
           f"({result.train_mse / optimum:.4f} x least-squares optimum), test MSE {result.test_mse:.5f}")
     print(f"saved to {args.out}/ (params.npz, stats.json, metrics.json, loss.png"
           f"{'' if args.no_export else ', inference/'})")
+    return 0
+
+
+def _train_distributed(args):
+    if args.impl != "dygraph":
+        raise ValueError(f"--distributed trains the Paddle dynamic-graph model: use --impl dygraph, not {args.impl}")
+    from paddle_course import distributed
+
+    distributed.train_boston(args.out, args.epochs, _batch_size(args.batch_size), args.lr, args.seed, args.dtype,
+                             args.quiet, args.data, export=not args.no_export)
+    return 0
+
+
+def _optimizers(args):
+    from paddle_course import optim
+
+    optim.compare_optimizers(args.out, args.epochs, args.seed, args.quiet, data_path=args.data)
     return 0
 
 
