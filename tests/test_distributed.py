@@ -131,3 +131,22 @@ def test_two_processes_end_with_the_one_process_parameters(tmp_path):
     assert "saved to" in logs[0] and "saved to" not in logs[1]
     assert "data-parallel" not in logs[1]
     assert not _descendants(os.getpid()), "launcher or workers still running"
+
+
+def test_cli_distributed_needs_the_dygraph_implementation(tmp_path, capsys):
+    from paddle_course.cli import main
+
+    assert main(["boston", "train", "--impl", "numpy", "--distributed", "--out", str(tmp_path / "out")]) == 2
+    assert "use --impl dygraph" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_distributed_without_launcher_trains_in_one_process(tmp_path):
+    from paddle_course.cli import main
+
+    out = tmp_path / "out"
+    assert main(["boston", "train", "--impl", "dygraph", "--distributed", "--epochs", "3", "--quiet",
+                 "--no-export", "--out", str(out)]) == 0
+    run = distributed.read_run(out)
+    assert run["world_size"] == 1 and run["epochs"] == 3 and run["seconds_per_epoch"] > 0
+    assert (out / "params.npz").is_file() and (out / "loss.png").is_file()

@@ -144,3 +144,13 @@ def test_compare_optimizers_saves_figure_and_tables(tmp_path):
     for row in rows:
         assert np.isfinite(row["final_test_mse"]) and row["final_test_mse"] > 0
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_cli_optimizers_subcommand_writes_the_comparison(tmp_path, capsys):
+    from paddle_course.cli import main
+
+    assert main(["boston", "optimizers", "--out", str(tmp_path), "--epochs", "5", "--seed", "1", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    saved = json.loads((tmp_path / "optimizers.json").read_text())
+    assert saved["epochs"] == 5 and saved["seed"] == 1 and len(saved["rows"]) == len(optim.BOSTON_SETTINGS)
+    assert (tmp_path / "optimizers.png").is_file()
