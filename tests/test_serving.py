@@ -19,9 +19,19 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import tempfile
+
 import cv2
 import numpy as np
 import pytest
+
+if "paddlehub" not in sys.modules and "HUB_HOME" not in os.environ:
+    # paddlehub creates its folders under HUB_HOME when imported (here, by load_module):
+    # keep them out of the user's ~/.paddlehub.
+    _conf = Path(tempfile.mkdtemp(prefix="hub_home_")) / "conf"
+    _conf.mkdir()
+    (_conf / "config.yaml").write_text("server: http://127.0.0.1:9\n", encoding="utf-8")
+    os.environ["HUB_HOME"] = str(_conf.parent)
 
 from paddle_course import hub_install, serving
 from paddle_course.paths import hub_module_dir
