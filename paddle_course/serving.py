@@ -125,6 +125,11 @@ def find_module_dir(name_or_dir):
         shipped = Path(hub_module_dir(name_or_dir))
         if (shipped / "module.py").is_file():
             return shipped
+        installed = module_home() / name_or_dir
+        if (installed / "module.py").is_file():
+            return installed
+        raise FileNotFoundError(f"course module {name_or_dir} is missing from this installation ({shipped}); "
+                                "reinstall paddle_course")
     path = Path(name_or_dir)
     if (path / "module.py").is_file():
         return path.resolve()
@@ -144,9 +149,9 @@ def load_module(name_or_dir):
     we instantiate it ourselves rather than through ``hub.Module`` because that also starts
     PaddleHub's usage-statistics thread, which contacts paddlepaddle.org.cn.
     """
+    directory = find_module_dir(name_or_dir)
     from paddlehub.module.module import Module as HubModule
 
-    directory = find_module_dir(name_or_dir)
     module_cls = HubModule.load(str(directory))
     module_cls.directory = str(directory)
     module = module_cls()
@@ -378,6 +383,22 @@ def create_app(modules, max_body_mb=DEFAULT_MAX_BODY_MB):
     return app
 
 
+def check_address_free(host, port):
+    """Raise ValueError now, before minutes of model loading, if ``host:port`` cannot be bound."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself will
+        try:
+            probe.bind((host, int(port)))
+        except OSError as err:
+            raise ValueError(
+                f"cannot listen on {host}:{port}: {err.strerror or err} "
+                "(is another server using this port? choose another with --port)"
+            ) from None
+
+
 def make_server(app, host=DEFAULT_HOST, port=DEFAULT_PORT):
     """A threaded Werkzeug server for ``app`` bound to ``host:port`` (port 0: any free port).
 
@@ -415,6 +436,11 @@ def serve(modules=COURSE_MODULES, host=DEFAULT_HOST, port=DEFAULT_PORT, max_body
         raise ValueError("give at least one module to serve")
     if max_body_mb <= 0:
         raise ValueError(f"--max-body-mb must be positive, got {max_body_mb}")
+    if not 0 <= int(port) <= 65535:
+        raise ValueError(f"--port must be between 0 and 65535, got {port}")
+    for name in modules:  # every name is checked before any model is loaded
+        find_module_dir(name)
+    check_address_free(host, port)
     loaded = {}
     for name in modules:
         say(f"loading {name} ...", quiet)

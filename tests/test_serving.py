@@ -459,3 +459,23 @@ def test_course_module_served_by_hub_and_by_paddle_course_equals_in_process_call
     assert status == 200  # PaddleHub's server answers a rejected input with HTTP 200 ...
     status, _ = post(f"{ours.base_url}/predict/{name}", bad_body, timeout=120)
     assert status == 400  # ... ours with 400
+
+
+def test_serve_cli_refuses_unknown_module_and_busy_port_in_one_line(toy_dirs, tmp_path):
+    env = child_env(make_hub_home(tmp_path / "hub_home"))
+    result = subprocess.run([BIN / "paddle-course", "serve", "-m", "no_such_module"], capture_output=True,
+                            text=True, env=env, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("paddle-course serve: error: unknown module 'no_such_module'")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = subprocess.run([BIN / "paddle-course", "serve", "-m", toy_dirs["toy_textlen"], "--port", str(port)],
+                                capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"paddle-course serve: error: cannot listen on 127.0.0.1:{port}: Address already in use "
+        "(is another server using this port? choose another with --port)"]
