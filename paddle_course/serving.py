@@ -447,6 +447,8 @@ def serve(modules=COURSE_MODULES, host=DEFAULT_HOST, port=DEFAULT_PORT, max_body
         module = load_module(name)
         loaded[module.name] = module
     server = make_server(create_app(loaded, max_body_mb=max_body_mb), host, port)
+    if quiet:  # no line per request
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     url_host = f"[{host}]" if ":" in host else host
     base_url = f"http://{url_host}:{server.server_port}"
     for name, module in loaded.items():
