@@ -358,6 +358,16 @@ def create_app(modules, max_body_mb=DEFAULT_MAX_BODY_MB):
 
     app.view_functions["predict_serving_v2"] = predict
 
+    def no_gradio(module_name, path=None):
+        # PaddleHub's /gradio routes start a gradio process per module; the course modules have no
+        # gradio app, and an unknown module there is a KeyError (HTTP 500) in PaddleHub.
+        raise RequestError("paddle-course serve has no gradio apps; POST JSON to /predict/<module>",
+                           status="111", http_status=404)
+
+    for endpoint in ("gradio_app", "request_gradio_app"):
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = no_gradio
+
     @app.errorhandler(RequestError)
     def request_error(err):
         return reply(err.status, str(err), "", err.http_status)

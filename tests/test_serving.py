@@ -330,6 +330,9 @@ def test_app_rejects_each_malformed_request_with_a_json_reason(toy_modules):
     assert (response.status_code, response.json["status"]) == (404, "111")
     response = client.get("/predict/toy_textlen")
     assert (response.status_code, response.json["status"]) == (405, "112")
+    for path in ("/gradio/toy_textlen", "/gradio/nope/app"):
+        response = client.get(path)
+        assert (response.status_code, response.json["status"]) == (404, "111"), path
 
 
 def test_app_reply_equals_in_process_call_with_numpy_results(toy_modules):
