@@ -108,7 +108,9 @@ def test_two_processes_end_with_the_one_process_parameters(tmp_path):
     course_cli = shutil.which("paddle-course", path=str(Path(sys.executable).parent)) or "paddle-course"
     epochs, seed = 30, 3
     start = time.perf_counter()
-    code, output = _launch(["--nproc_per_node", "2", "--max_restart", "0", "--log_dir", str(tmp_path / "log"),
+    # --host 127.0.0.1: the ranks rendezvous on loopback only, on free ports the launcher picks
+    code, output = _launch(["--host", "127.0.0.1", "--nproc_per_node", "2", "--max_restart", "0",
+                            "--log_dir", str(tmp_path / "log"),
                             course_cli, "boston", "train", "--impl", "dygraph", "--distributed",
                             "--dtype", "float64", "--epochs", str(epochs), "--seed", str(seed),
                             "--out", str(tmp_path / "out"), "--no-export"], cwd=tmp_path)
@@ -116,6 +118,8 @@ def test_two_processes_end_with_the_one_process_parameters(tmp_path):
     assert code == 0, f"launcher failed after {time.perf_counter() - start:.0f} s:\n{output[-3000:]}\n" \
                       f"rank 1 log:\n{logs[1][-3000:]}"
 
+    endpoints = (tmp_path / "log" / "envlog.0").read_text()
+    assert "PADDLE_TRAINER_ENDPOINTS=127.0.0.1:" in endpoints and ",127.0.0.1:" in endpoints
     run = distributed.read_run(tmp_path / "out")
     assert run["world_size"] == 2 and run["backend"] == "gloo" and run["rows_per_process_per_step"] == 5
     saved = np.load(tmp_path / "out" / "params.npz")
