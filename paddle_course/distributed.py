@@ -234,3 +234,52 @@ def read_run(out_dir):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not written (was the run distributed, and did rank 0 finish?)")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --- For training loops that do not call the model through DataParallel (hub.Trainer) ---
+
+def average_gradients(parameters):
+    """Average every parameter's gradient over the ranks: ``g <- 1/world_size * sum_r g_r``.
+
+    ``paddle.DataParallel`` does this inside ``backward()``, but only for
+    outputs computed by calling the *wrapper*; a loop that calls
+    ``wrapper._layers`` directly gets each rank's own gradient and the copies
+    drift apart without any error.  Call this after ``backward()`` and before
+    ``optimizer.step()`` in such loops.  Does nothing in a single process.
+    """
+    import paddle
+    import paddle.distributed as dist
+
+    if launched_world_size() < 2:
+        return
+    world_size = dist.get_world_size()
+    with paddle.no_grad():  # the averaging is bookkeeping, not part of the graph
+        for param in parameters:
+            if param.grad is None or param.stop_gradient:
+                continue
+            dist.all_reduce(param.grad)  # in place: the sum over ranks
+            param.grad.scale_(1.0 / world_size)
+
+
+def hub_data_parallel_trainer():
+    """``paddlehub.Trainer`` with its gradients really averaged over the ranks.
+
+    PaddleHub 2.4's ``Trainer`` wraps the model in ``paddle.DataParallel`` when
+    launched on several ranks, then computes the loss with
+    ``self.model._layers.training_step(...)``, which bypasses the wrapper: the
+    gradients are never all-reduced and every rank trains on its own share of
+    the data only.  This subclass averages them after ``backward()`` (see
+    :func:`average_gradients`); everything else (the DistributedBatchSampler,
+    rank-0-only evaluation and checkpoints) is hub.Trainer's own.  Note that
+    ``batch_size`` is then *per rank*: the global batch is ``world_size`` times it.
+    """
+    import paddlehub as hub
+
+    class DataParallelTrainer(hub.Trainer):
+        def training_step(self, batch, batch_idx):
+            loss, metrics = super().training_step(batch, batch_idx)  # forward and backward on this rank's rows
+            if self.nranks > 1:
+                average_gradients(self.model._layers.parameters())
+            return loss, metrics
+
+    return DataParallelTrainer

@@ -154,3 +154,83 @@ def test_cli_distributed_without_launcher_trains_in_one_process(tmp_path):
     run = distributed.read_run(out)
     assert run["world_size"] == 1 and run["epochs"] == 3 and run["seconds_per_epoch"] > 0
     assert (out / "params.npz").is_file() and (out / "loss.png").is_file()
+
+
+HUB_TRAINING_SCRIPT = '''
+import os, sys
+import numpy as np
+import paddle
+
+paddle.set_default_dtype("float64")
+import paddlehub as hub
+
+from paddle_course import distributed
+
+
+class Rows(paddle.io.Dataset):
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        self.x = rng.standard_normal((64, 5))
+        self.y = self.x @ rng.standard_normal((5, 1)) + 0.1
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+
+
+class Model(paddle.nn.Layer):
+    def __init__(self):
+        super().__init__()
+        self.fc = paddle.nn.Linear(5, 1)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return {"loss": paddle.mean((self.fc(x) - y) ** 2)}
+
+
+out, batch_size = sys.argv[1], int(sys.argv[2])
+rank = int(os.environ.get("PADDLE_TRAINER_ID", "0"))
+for kind, trainer_class in (("plain", hub.Trainer), ("fixed", distributed.hub_data_parallel_trainer())):
+    paddle.seed(0)
+    model = Model()
+    opt = paddle.optimizer.Adam(learning_rate=0.05, parameters=model.parameters())
+    os.makedirs(f"{out}/{kind}", exist_ok=True)
+    trainer = trainer_class(model, opt, checkpoint_dir=f"{out}/{kind}", use_vdl=False)
+    trainer.train(Rows(), epochs=3, batch_size=batch_size, save_interval=100, log_interval=1000)
+    np.save(f"{out}/{kind}/w_rank{rank}.npy", model.fc.weight.numpy())
+'''
+
+
+@pytest.mark.slow
+def test_hub_trainer_needs_gradient_averaging_to_match_one_process(tmp_path):
+    """hub.Trainer on 2 ranks bypasses DataParallel (ranks drift apart); the fixed trainer with batch 4 per
+    rank ends with the weights of one process with batch 8."""
+    pytest.importorskip("paddlehub")
+    script = tmp_path / "hub_training.py"
+    script.write_text(HUB_TRAINING_SCRIPT)
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    one = subprocess.run([sys.executable, str(script), str(tmp_path / "one"), "8"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=LAUNCH_TIMEOUT)
+    assert one.returncode == 0, one.stderr[-3000:]
+    code, output = _launch(["--host", "127.0.0.1", "--nproc_per_node", "2", "--max_restart", "0",
+                            "--log_dir", str(tmp_path / "log"), str(script), str(tmp_path / "two"), "4"],
+                           cwd=tmp_path)
+    assert code == 0, output[-3000:]
+    reference = np.load(tmp_path / "one" / "fixed" / "w_rank0.npy")
+    plain = [np.load(tmp_path / "two" / "plain" / f"w_rank{rank}.npy") for rank in (0, 1)]
+    fixed = [np.load(tmp_path / "two" / "fixed" / f"w_rank{rank}.npy") for rank in (0, 1)]
+    assert np.abs(plain[0] - plain[1]).max() > 1e-2  # hub.Trainer alone: each rank learned from its half only
+    np.testing.assert_allclose(fixed[0], fixed[1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fixed[0], reference, rtol=0, atol=1e-5)
+
+
+def test_average_gradients_leaves_a_single_process_alone():
+    import paddle
+
+    layer = paddle.nn.Linear(3, 1)
+    paddle.mean(layer(paddle.ones([2, 3]))).backward()
+    before = layer.weight.grad.numpy().copy()
+    distributed.average_gradients(layer.parameters())
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), before)
