@@ -63,6 +63,10 @@ def init_data_parallel():
     return dist.get_rank(), dist.get_world_size()
 
 
+def _processes(world_size):
+    return f"{world_size} process{'es' if world_size > 1 else ''}"
+
+
 class _Rows:
     """A stand-in dataset of ``n`` rows: the sampler only needs its length."""
 
@@ -142,7 +146,7 @@ def train_dygraph_distributed(model, training_data, num_epochs, batch_size=10, l
     opt = paddle.optimizer.SGD(learning_rate=learning_rate, parameters=model.parameters())
     rng = np.random.default_rng(seed)
     losses, epoch_seconds = [], []
-    for epoch_id in progress(range(num_epochs), desc=f"data-parallel epochs ({world_size} processes)",
+    for epoch_id in progress(range(num_epochs), desc=f"data-parallel epochs ({_processes(world_size)})",
                              quiet=quiet or rank != 0):
         start = time.perf_counter()
         # minibatch_indices with batch_size=None is one batch holding the whole
@@ -196,9 +200,9 @@ def train_boston(out_dir, epochs=None, batch_size=10, learning_rate=None, seed=0
     net = Network(dataset.training_data.shape[1] - 1, seed=seed)
     model = paddle_net.Regressor(net.num_inputs, dtype=dtype)
     paddle_net.set_parameters(model, net.w, net.b)
-    say(f"data-parallel training on {world_size} process(es): {len(dataset.training_data)} houses, global batch "
-        f"{batch_size or 'full'} ({(batch_size or len(dataset.training_data)) // world_size} rows per process)",
-        quiet)
+    rows_per_process = (batch_size or len(dataset.training_data)) // world_size
+    say(f"data-parallel training on {_processes(world_size)}: {len(dataset.training_data)} houses, global batch "
+        f"{batch_size or 'full'} ({rows_per_process} rows per process and step)", quiet)
     start = time.perf_counter()
     losses, epoch_seconds = train_dygraph_distributed(model, dataset.training_data, epochs, batch_size,
                                                       learning_rate, seed=seed, quiet=quiet)
@@ -212,12 +216,17 @@ def train_boston(out_dir, epochs=None, batch_size=10, learning_rate=None, seed=0
     out_dir = Path(out_dir)
     boston.save_run(result, dataset, out_dir, export=export)
     write_json(out_dir / DISTRIBUTED_FILE, {
-        "world_size": world_size, "backend": os.environ.get("PADDLE_DISTRI_BACKEND", "none (1 process)"),
-        "global_batch_size": batch_size, "rows_per_process_per_step": (batch_size or len(dataset.training_data))
-        // world_size, "epochs": epochs, "seconds": seconds, "seconds_per_epoch": float(np.mean(epoch_seconds))
-        if epoch_seconds else None, "final_loss": losses[-1] if losses else None})
+        "world_size": world_size,
+        "backend": os.environ.get("PADDLE_DISTRI_BACKEND", "gloo") if world_size > 1 else "none (1 process)",
+        "global_batch_size": batch_size,
+        "rows_per_process_per_step": rows_per_process,
+        "epochs": epochs,
+        "seconds": seconds,
+        "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None,
+        "final_loss": losses[-1] if losses else None,
+    })
     optimum = boston.closed_form(dataset).train_mse
-    label = f"{result.label}, {world_size} process{'es' if world_size > 1 else ''}"
+    label = f"{result.label}, {_processes(world_size)}"
     plot_loss_curves({label: losses}, out_dir / "loss.png", title=f"{label}: training loss",
                      xlabel="epoch" if batch_size is None else "iteration", optimum=optimum)
     say(f"{label}: {epochs} epochs in {seconds:.2f} s ({seconds / max(epochs, 1):.4f} s/epoch); train MSE "
