@@ -11,6 +11,8 @@ import numpy as np
 
 from paddle_course.grading.framework import (Assignment, CheckFailed, as_array, check, expect_close, expect_true,
                                              get_function, loops_in, show)
+from paddle_course.grading.replay import epoch_orders, linear_gradient, replay_sgd
+
 
 ASSIGNMENT = Assignment(
     id="hw02",
@@ -37,11 +39,6 @@ def _batch(rng, num_samples, num_inputs):
     return rng.normal(size=(num_samples, num_inputs)), rng.normal(size=(num_samples, 1))
 
 
-def _true_gradient(x, y, w, b):
-    error = x @ w + b - y
-    return 2.0 * np.mean(error * x, axis=0)[:, None], 2.0 * np.mean(error, axis=0)
-
-
 def _call_gradient(net, x, y, num_inputs):
     result = net.gradient(x.copy(), y.copy())
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -66,7 +63,7 @@ def gradient_w_values(module, rng):
     num_inputs, num_samples = int(rng.integers(3, 9)), int(rng.integers(10, 40))
     net = _network(module, rng, num_inputs)
     x, y = _batch(rng, num_samples, num_inputs)
-    expected, _ = _true_gradient(x, y, net.w, net.b)
+    expected, _ = linear_gradient(x, y, net.w, net.b)
     gradient_w, _ = _call_gradient(net, x, y, num_inputs)
     expect_close(gradient_w, expected, "gradient_w", mistakes={
         "the sign is flipped: the error is z - y (prediction minus target), not y - z": -expected,
@@ -83,7 +80,7 @@ def gradient_b_values(module, rng):
     num_inputs, num_samples = int(rng.integers(3, 9)), int(rng.integers(10, 40))
     net = _network(module, rng, num_inputs)
     x, y = _batch(rng, num_samples, num_inputs)
-    _, expected = _true_gradient(x, y, net.w, net.b)
+    _, expected = linear_gradient(x, y, net.w, net.b)
     error = x @ net.w + net.b - y
     _, gradient_b = _call_gradient(net, x, y, num_inputs)
     expect_close(gradient_b, expected, "gradient_b", mistakes={
@@ -122,43 +119,6 @@ def gradient_is_vectorised(module, rng):
 
 # --- training ---------------------------------------------------------------
 
-def _replay(data, w, b, num_epochs, batch_size, eta, orders, drop_last=False, loss_after=False):
-    """The SGD run for a given sequence of epoch orders; returns ``(losses, w, b)``."""
-    w, b = w.copy(), b.copy()
-    losses = []
-    for order in orders(len(data), num_epochs):
-        stop = len(data) - len(data) % batch_size if drop_last else len(data)
-        for k in range(0, stop, batch_size):
-            rows = order[k:k + batch_size]
-            x, y = data[rows, :-1], data[rows, -1:]
-            gradient_w, gradient_b = _true_gradient(x, y, w, b)
-            loss_before = float(np.mean((x @ w + b - y) ** 2))
-            w, b = w - eta * gradient_w, b - eta * gradient_b
-            losses.append(float(np.mean((x @ w + b - y) ** 2)) if loss_after else loss_before)
-    return losses, w, b
-
-
-def _orders(kind, seed):
-    def make(num_samples, num_epochs):
-        rng = np.random.default_rng(seed)
-        current = np.arange(num_samples)
-        once = None
-        for _ in range(num_epochs):
-            if kind == "reference":
-                yield rng.permutation(num_samples)
-            elif kind == "in_place":  # rng.shuffle of a copy of the rows, epoch after epoch
-                current = current[rng.permutation(num_samples)]
-                yield current
-            elif kind == "none":
-                yield np.arange(num_samples)
-            elif kind == "once":
-                once = rng.permutation(num_samples) if once is None else once
-                yield once
-            elif kind == "reseeded":
-                yield np.random.default_rng(seed).permutation(num_samples)
-    return make
-
-
 def _train(module, rng, data, num_epochs, batch_size, eta, seed, exact_gradient=True):
     """Run the learner's ``train`` from random initial weights; returns ``(losses, w0, b0, net)``."""
     num_inputs = data.shape[1] - 1
@@ -166,7 +126,7 @@ def _train(module, rng, data, num_epochs, batch_size, eta, seed, exact_gradient=
     w0, b0 = np.array(net.w, dtype=float), np.array(net.b, dtype=float)
     if exact_gradient:
         # grade train on its own: a wrong gradient already lost its points above
-        net.gradient = lambda x, y: _true_gradient(np.asarray(x), np.asarray(y), net.w, net.b)
+        net.gradient = lambda x, y: linear_gradient(np.asarray(x), np.asarray(y), net.w, net.b)
     original = data.copy()
     losses = net.train(data, num_epochs=num_epochs, batch_size=batch_size, eta=eta, seed=seed)
     expect_true(np.array_equal(data, original, equal_nan=True),
@@ -206,7 +166,7 @@ def train_matches_reference(module, rng):
     final_w = as_array(net.w, "self.w after train", (num_inputs, 1))
     final_b = as_array(net.b, "self.b after train", (1,))
     args = (data, w0, b0, num_epochs, batch_size, eta)
-    accepted = [_replay(*args, _orders("reference", seed)), _replay(*args, _orders("in_place", seed))]
+    accepted = [replay_sgd(*args, epoch_orders("reference", seed)), replay_sgd(*args, epoch_orders("in_place", seed))]
     for want_losses, want_w, want_b in accepted:
         if (losses.shape == (len(want_losses),) and np.allclose(losses, want_losses, rtol=1e-6, atol=1e-9)
                 and np.allclose(final_w, want_w, rtol=1e-6, atol=1e-9)
@@ -214,15 +174,15 @@ def train_matches_reference(module, rng):
             return
     mistakes = {
         "the rows are never shuffled: call order = rng.permutation(N) at the start of every epoch":
-            _replay(*args, _orders("none", seed)),
+            replay_sgd(*args, epoch_orders("none", seed)),
         "the rows are shuffled only once: draw a new order = rng.permutation(N) in every epoch":
-            _replay(*args, _orders("once", seed)),
+            replay_sgd(*args, epoch_orders("once", seed)),
         "every epoch uses the same order because the generator is re-created inside the epoch loop: "
         "create rng = np.random.default_rng(seed) once, before the loop":
-            _replay(*args, _orders("reseeded", seed)),
+            replay_sgd(*args, epoch_orders("reseeded", seed)),
         "the loss is recorded after the update: record the mini-batch's loss before updating":
-            _replay(*args, _orders("reference", seed), loss_after=True),
-        "the last, smaller batch is dropped": _replay(*args, _orders("reference", seed), drop_last=True),
+            replay_sgd(*args, epoch_orders("reference", seed), loss_after=True),
+        "the last, smaller batch is dropped": replay_sgd(*args, epoch_orders("reference", seed), drop_last=True),
     }
     for description, (want_losses, want_w, want_b) in mistakes.items():
         if (losses.shape == (len(want_losses),) and np.allclose(losses, want_losses, rtol=1e-6, atol=1e-9)
