@@ -176,6 +176,13 @@ def test_exiting_inside_a_check_is_reported_and_the_other_checks_still_run(tmp_p
     assert report.result("sigmoid_gradients").status == "PASS"
 
 
+def test_a_runaway_allocation_becomes_a_memory_error_report(tmp_path):
+    path = _write(tmp_path, "import numpy as np\n\ndef linear_loss_graph(w, x, b, y):\n"
+                            "    return np.ones(3 * 10**8), {}\n")  # 2.4 GB, over the 2 GB cap
+    report = grade("hw01", path, seed=SEED)
+    assert "MemoryError" in report.result("linear_forward_values").message
+
+
 @pytest.mark.slow
 def test_infinite_loop_at_import_time_is_stopped(tmp_path):
     report = grade("hw01", _write(tmp_path, "while True:\n    pass\n"), timeout=1.0, seed=SEED)

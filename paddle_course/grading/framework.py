@@ -27,7 +27,10 @@ class Assignment:
 
     ``check_timeout`` is the default time limit of one check in seconds;
     ``preload`` lists modules the worker imports before starting the clock
-    (``paddle`` takes 5-10 s to import, which is not the learner's fault).
+    (``paddle`` takes 5-10 s to import, which is not the learner's fault);
+    ``memory_limit_mb`` caps the worker's address space so a runaway allocation
+    becomes a MemoryError in the report instead of a frozen laptop (None: no cap,
+    needed for Paddle, which reserves a lot of virtual memory up front).
     """
 
     id: str
@@ -36,6 +39,7 @@ class Assignment:
     covers: str
     check_timeout: float = 5.0
     preload: tuple = ()
+    memory_limit_mb: int = 2048
     solution_file: str = "solution.py"
 
 

@@ -175,10 +175,11 @@ class _Worker:
         return text[-limit:]
 
     def close(self):
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+        # the whole group: also whatever the learner's code started
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            if self.process.poll() is None:
                 self.process.kill()
         self.process.wait()
         for drain in self.drains:

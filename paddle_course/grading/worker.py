@@ -88,6 +88,19 @@ def _learner_frame(exc, submission, with_source=True):
     return f"{last.name}(), line {last.lineno}: `{(last.line or '').strip()}`"
 
 
+def _limit_memory(megabytes):
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):  # not on this platform: run without the cap
+        pass
+
+
 def run(assignment_id, submission, seed, event_fd, check_names):
     events = os.fdopen(event_fd, "w", buffering=1, encoding="utf-8")
 
@@ -103,6 +116,8 @@ def run(assignment_id, submission, seed, event_fd, check_names):
         importlib.import_module(name)
     emit(event="ready")
 
+    if assignment.memory_limit_mb:
+        _limit_memory(assignment.memory_limit_mb)
     sys.path.insert(0, os.path.dirname(submission))
     with captured_output() as capture:
         try:

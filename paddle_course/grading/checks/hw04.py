@@ -22,6 +22,7 @@ ASSIGNMENT = Assignment(
     "(SGD, mean squared error, backward/step/clear_grad), checked against NumPy SGD from the same start.",
     check_timeout=60.0,
     preload=("paddle",),
+    memory_limit_mb=None,
 )
 
 # float32 in Paddle against float64 in NumPy
