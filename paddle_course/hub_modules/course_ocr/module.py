@@ -1,0 +1,132 @@
+"""course_ocr: Chinese and English text detection + recognition (PP-OCRv4), offline.
+
+Course 3 (PaddleHub): 文字识别 and the 快递单识别 exercise.  Shaped like PaddleHub's
+``chinese_ocr_db_crnn_mobile``: ``recognize_text`` takes BGR arrays or image
+paths and returns, per image, the lines found with their confidence and box.
+The networks are PaddleOCR's PP-OCRv4 detector and recognizer and the mobile
+direction classifier, run as the ONNX exports shipped in ``rapidocr-onnxruntime``
+(see README.md); ``checkpoint=`` swaps the recognizer for a CRNN fine-tuned with
+``paddle-course finetune ocr``.
+"""
+import argparse
+import os
+
+from paddlehub.module.module import moduleinfo, runnable, serving
+
+from paddle_course import ocr
+
+
+@moduleinfo(
+    name="course_ocr",
+    version="1.0.0",
+    summary="PP-OCRv4 text detection, direction classification and recognition (Chinese + English), "
+    "offline on the CPU; a fine-tuned CRNN recognizer can be swapped in with checkpoint=.",
+    author="paddle_course",
+    author_email="",
+    type="cv/text_recognition",
+)
+class CourseOCR:
+    def __init__(self, checkpoint=None, num_threads=None):
+        """
+        Args:
+            checkpoint: a folder written by ``paddle-course finetune ocr`` (holding
+                ``model.pdparams`` and ``crnn_config.json``); its CRNN replaces the
+                PP-OCRv4 recognizer while detection and direction stay PP-OCRv4.
+            num_threads: onnxruntime threads, default ``$OMP_NUM_THREADS`` or all cores.
+        """
+        self.checkpoint = checkpoint
+        if checkpoint:
+            from paddle_course.finetune.ocr import engine_with_checkpoint
+
+            self._engine = engine_with_checkpoint(checkpoint, num_threads=num_threads)
+        else:
+            self._engine = ocr.engine(num_threads)
+
+    def recognize_text(self, images=None, paths=None, use_gpu=False, output_dir="ocr_result",
+                       visualization=False, box_thresh=0.5, text_thresh=0.5,
+                       angle_classification_thresh=0.9):
+        """Detect and read the text lines of each image.
+
+        Args:
+            images (list[numpy.ndarray]): BGR images of shape (H, W, 3), as ``cv2.imread`` gives.
+            paths (list[str]): image files; ``images`` and ``paths`` may both be given
+                (arrays first in the result).
+            use_gpu (bool): must be False: the ONNX models run on the CPU.
+            output_dir (str): where ``visualization`` saves annotated images.
+            visualization (bool): save each image with its boxes and text drawn.
+            box_thresh (float): minimum mean text probability inside a detected box.
+            text_thresh (float): lines recognised with a lower confidence are dropped.
+            angle_classification_thresh (float): confidence needed to turn a crop by 180 degrees.
+
+        Returns:
+            list[dict], one per image, with keys
+                save_path (str): the annotated image's path, "" when not visualised;
+                data (list[dict]): the lines top to bottom, each with keys
+                    text (str): the recognised text;
+                    confidence (float): mean character probability, 0..1;
+                    text_box_position (list): 4 points ``[x, y]`` (int pixels),
+                        clockwise from the top-left corner.
+        """
+        if use_gpu:
+            raise ValueError("course_ocr runs on the CPU (onnxruntime); call it with use_gpu=False")
+        for name, value in (("box_thresh", box_thresh), ("text_thresh", text_thresh),
+                            ("angle_classification_thresh", angle_classification_thresh)):
+            if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}")
+        inputs = ocr.collect_images(images, paths)
+        found = ocr.recognize([image for image, _ in inputs], box_thresh=box_thresh, text_thresh=text_thresh,
+                              angle_classification_thresh=angle_classification_thresh,
+                              ocr_engine=self._engine)
+        results = []
+        for index, ((image, source), lines) in enumerate(zip(inputs, found)):
+            save_path = ""
+            if visualization:
+                target = ocr.visualization_path(output_dir, source, index)
+                save_path = str(ocr.save_image(ocr.draw_result(image, lines), target))
+            results.append({"save_path": save_path, "data": lines})
+        return results
+
+    @serving
+    def serving_method(self, images, **kwargs):
+        """``hub serving``: ``{"images": [base64 image, ...], ...recognize_text options}``.
+
+        Returns what ``recognize_text`` returns.  A bad body raises ValueError naming the problem.
+        """
+        if not isinstance(images, list):
+            raise ValueError(f"'images' must be a list of base64-encoded images, got {type(images).__name__}")
+        if not images:
+            raise ValueError("'images' is empty: send at least one base64-encoded image")
+        unknown = set(kwargs) - {"output_dir", "visualization", "box_thresh", "text_thresh",
+                                 "angle_classification_thresh", "use_gpu"}
+        if unknown:
+            raise ValueError(f"unknown option(s) {sorted(unknown)} for recognize_text")
+        decoded = [ocr.decode_base64_image(item, f"images[{i}]") for i, item in enumerate(images)]
+        return self.recognize_text(images=decoded, **kwargs)
+
+    @runnable
+    def run_cmd(self, argvs):
+        """``hub run course_ocr --input_path IMAGE``."""
+        self.parser = argparse.ArgumentParser(
+            description=f"Run the {self.name} module.", prog=f"hub run {self.name}", usage="%(prog)s", add_help=True)
+        self.arg_input_group = self.parser.add_argument_group(title="Input options", description="Input data. Required")
+        self.arg_config_group = self.parser.add_argument_group(
+            title="Config options", description="Run configuration for controlling module behavior, not required.")
+        self.add_module_config_arg()
+        self.add_module_input_arg()
+        args = self.parser.parse_args(argvs)
+        return self.recognize_text(paths=[args.input_path], output_dir=args.output_dir,
+                                   visualization=args.visualization, box_thresh=args.box_thresh,
+                                   text_thresh=args.text_thresh,
+                                   angle_classification_thresh=args.angle_classification_thresh)
+
+    def add_module_config_arg(self):
+        group = self.arg_config_group
+        group.add_argument("--output_dir", type=str, default="ocr_result", help="where annotated images go")
+        group.add_argument("--visualization", action="store_true", help="save annotated images")
+        group.add_argument("--box_thresh", type=float, default=0.5, help="detection box threshold")
+        group.add_argument("--text_thresh", type=float, default=0.5, help="recognition confidence threshold")
+        group.add_argument("--angle_classification_thresh", type=float, default=0.9,
+                           help="confidence needed to turn a crop upside down")
+
+    def add_module_input_arg(self):
+        self.arg_input_group.add_argument("--input_path", type=str, required=True, help="an image file")
