@@ -13,7 +13,8 @@ from paddle_course.paths import homework_path
 
 WRONG_DIR = Path(__file__).parent / "homework_wrong"
 SEED = 2024
-ASSIGNMENTS = ["hw01", "hw02", "hw03", "hw04"]
+# every registered assignment (a new hwNN is tested as soon as its checks module exists)
+ASSIGNMENTS = assignment_ids()
 
 # wrong solution -> (the check that must fail, words its message must contain)
 WRONG_SOLUTIONS = {
@@ -47,7 +48,7 @@ def _statuses(report):
 
 
 def test_registry_finds_every_assignment_by_id_number_or_folder():
-    assert assignment_ids() == ASSIGNMENTS
+    assert {"hw01", "hw02", "hw03", "hw04"} <= set(ASSIGNMENTS)
     assert load_assignment("2")[0].id == "hw02"
     assert load_assignment("hw03_two_layer_backprop")[0].id == "hw03"
     with pytest.raises(ValueError, match="hw01, hw02, hw03, hw04"):

@@ -71,8 +71,10 @@ def describe_exception(exc, submission):
         return (f"ModuleNotFoundError: {exc}. Only numpy (and paddle for the Paddle homework) "
                 "and the Python standard library are available to your file.")
     where = _learner_frame(exc, submission)
-    at = f" at {where}" if where else ""
-    return f"your code raised {type(exc).__name__}{at}: {exc}"
+    if not where:  # raised in the check, on something the learner's code returned
+        return (f"the check could not use what your code returned ({type(exc).__name__}: {exc}); "
+                "compare the return value's type and shape with the docstring")
+    return f"your code raised {type(exc).__name__} at {where}: {exc}"
 
 
 def _learner_frame(exc, submission, with_source=True):
@@ -108,6 +110,8 @@ def run(assignment_id, submission, seed, event_fd, check_names):
         events.write(json.dumps(event, default=str) + "\n")
         events.flush()
 
+    import numpy as np
+
     from paddle_course.grading.framework import CheckFailed, show
     from paddle_course.grading.registry import load_assignment
 
@@ -139,8 +143,6 @@ def run(assignment_id, submission, seed, event_fd, check_names):
         emit(event="start", check=name)
         # each check has its own stream of random numbers, so re-running one check
         # (after a timeout restarted the worker) gives it the same inputs
-        import numpy as np
-
         rng = np.random.default_rng([int(seed), zlib.crc32(name.encode())])
         result = {"status": "PASS", "message": ""}
         with captured_output() as capture:

@@ -89,7 +89,8 @@ MISTAKES = {
 
 
 def _setup(module, rng, activation, num_samples=None):
-    num_inputs, num_hidden = int(rng.integers(3, 6)), int(rng.integers(4, 8))
+    # different sizes, so a transposed gradient shows in its shape
+    num_inputs, num_hidden = int(rng.integers(3, 6)), int(rng.integers(6, 9))
     num_samples = num_samples or int(rng.integers(8, 16))
     Network = get_function(module, "TwoLayerNetwork")
     net = Network(num_inputs, num_hidden, seed=0, activation=activation)
@@ -120,6 +121,8 @@ def _compare_gradients(grads, params, x, y, activation, keys):
             wrong = _backprop(params, x, y, activation, mistake)[key]
             if not np.allclose(wrong, expected[key], rtol=1e-4, atol=1e-6):
                 mistakes.setdefault(description, wrong)
+        if expected[key].ndim == 2 and expected[key].shape[0] == expected[key].shape[1]:
+            mistakes[f"it is transposed: d{key} = (input of the layer)^T (gradient of its output)"] = expected[key].T
         expect_close(grads[key], expected[key], f"gradient[{key!r}] ({activation}, vs finite differences)",
                      mistakes=mistakes, rtol=1e-4, atol=1e-6)
 
