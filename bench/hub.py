@@ -137,7 +137,7 @@ def bench_sentiment(table, quick):
     rate = len(batch) / seconds
     table.add("sentiment batch inference (1024 texts, batch 64)", f"{rate:.0f} sentences/s", ">= 500",
               rate >= 500)
-    return module, texts[0]
+    return module, texts
 
 
 # ---------------------------------------------------------------- course_ocr
@@ -193,18 +193,18 @@ def bench_pedestrian(table, quick):
     if not landed(name):
         table.missing("pedestrian detection images/s and mAP@0.5", f"{name} not in this checkout")
         return None
-    try:
-        from paddle_course import pedestrian
-    except ImportError as err:
-        table.missing("pedestrian detection images/s and mAP@0.5", f"paddle_course.pedestrian missing: {err}")
-        return None
-    module = serving.load_module(name)
-    return bench_pedestrian_with(table, quick, pedestrian, module)
+    from paddle_course import detection
+    from paddle_course.detection.synthetic import render_scene
 
-
-def bench_pedestrian_with(table, quick, pedestrian, module):
-    table.missing("pedestrian detection", "benchmark hook not written yet")
-    return None
+    module = serving.load_module(name)  # its default detector
+    count = 20 if quick else 60
+    for label, detector in ((f"module default ({module.detector_name})", module.detector),
+                            ("paddle CenterNet", "paddle")):
+        scores = detection.evaluate_detector(detector=detector, num_images=count)
+        table.add(f"pedestrian detection, {label}, {scores['images']} held-out synthetic scenes",
+                  f"mAP@0.5 {scores['map50']:.3f}, {scores['images_per_second']:.1f} images/s")
+    image, _ = render_scene(np.random.default_rng(123), 240, 320)
+    return module, image
 
 
 # ---------------------------------------------------------------- serving
@@ -245,38 +245,43 @@ def stop_server(process):
 
 
 def bench_serving(table, quick, cases):
-    """``cases``: {module name: (in-process call, request body)}; one server serves them all."""
+    """``cases``: (label, module name, in-process call, request body, repeats); one server serves all."""
     if not cases:
         table.missing("serving p50 latency vs in-process", "no course module in this checkout")
         return
+    names = list(dict.fromkeys(name for _, name, _, _, _ in cases))
     with tempfile.TemporaryDirectory() as tmp:
-        process, base_url = start_server(list(cases), Path(tmp) / "serve.log")
+        process, base_url = start_server(names, Path(tmp) / "serve.log")
         try:
-            for name, (call, body) in cases.items():
-                repeats = (30 if quick else 200) if name == "course_sentiment" else (10 if quick else 40)
+            for label, name, call, body, repeats in cases:
                 data = json.dumps(body).encode("utf-8")
                 url = f"{base_url}/predict/{name}"
 
-                def request():
+                def request(url=url, data=data, name=name):
                     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
                     with urllib.request.urlopen(req, timeout=120) as response:
                         reply = json.loads(response.read())
                     if reply["status"] != "000":
                         raise RuntimeError(f"{name} served an error: {reply['msg']}")
 
+                def timed(function, into):
+                    start = time.perf_counter()
+                    function()
+                    into.append(time.perf_counter() - start)
+
                 served, local = [], []
                 for _ in range(3):  # warm-up both
                     request()
                     call()
-                for _ in range(repeats):  # interleaved so both see the same machine load
-                    start = time.perf_counter()
-                    request()
-                    served.append(time.perf_counter() - start)
-                    start = time.perf_counter()
-                    call()
-                    local.append(time.perf_counter() - start)
+                for index in range(repeats):  # interleaved, alternating: both see the same machine load
+                    if index % 2:
+                        timed(request, served)
+                        timed(call, local)
+                    else:
+                        timed(call, local)
+                        timed(request, served)
                 ratio = percentile_ms(served, 50) / percentile_ms(local, 50)
-                table.add(f"served {name}, p50 / p99 over {repeats} requests (in-process p50 / p99)",
+                table.add(f"served {label}: p50 / p99 over {repeats} requests (in-process p50 / p99)",
                           f"{percentile_ms(served, 50):.1f} / {percentile_ms(served, 99):.1f} ms "
                           f"({percentile_ms(local, 50):.1f} / {percentile_ms(local, 99):.1f} ms): {ratio:.2f}x",
                           "p50 <= 1.5x in-process", ratio <= 1.5)
@@ -291,21 +296,28 @@ def main(argv=None):
     print(f"PaddleHub modules benchmark{' (--quick)' if args.quick else ''}, {os.cpu_count()} CPU cores, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}", flush=True)
     table = Table()
-    cases = {}
+    cases = []
+    few, many = (10, 30) if args.quick else (40, 200)
 
     sentiment_case = bench_sentiment(table, args.quick)
     if sentiment_case:
-        module, text = sentiment_case
-        cases["course_sentiment"] = (lambda: module.sentiment_classify(texts=[text]), {"texts": [text]})
+        module, texts = sentiment_case
+        for count in (1, 64):
+            batch = texts[:count]
+            cases.append((f"course_sentiment, {count} text{'s' if count > 1 else ''}", "course_sentiment",
+                          lambda m=module, b=batch: m.sentiment_classify(texts=b, batch_size=len(b)),
+                          {"texts": batch, "batch_size": len(batch)}, many))
     ocr_case = bench_ocr(table, args.quick)
     if ocr_case:
         module, image = ocr_case
-        cases["course_ocr"] = (lambda: module.recognize_text(images=[image]), {"images": [encode_image(image)]})
+        cases.append(("course_ocr, 1 image", "course_ocr", lambda m=module, i=image: m.recognize_text(images=[i]),
+                      {"images": [encode_image(image)]}, few))
     pedestrian_case = bench_pedestrian(table, args.quick)
     if pedestrian_case:
         module, image = pedestrian_case
-        cases["course_pedestrian"] = (lambda: module.object_detection(images=[image]),
-                                      {"images": [encode_image(image)]})
+        cases.append(("course_pedestrian, 1 image", "course_pedestrian",
+                      lambda m=module, i=image: m.object_detection(images=[i]),
+                      {"images": [encode_image(image)]}, few))
     bench_serving(table, args.quick, cases)
 
     print()
