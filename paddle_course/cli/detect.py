@@ -1,0 +1,83 @@
+"""``paddle-course detect run|make-data|evaluate``: pedestrian detection (course part 4)."""
+import json
+from pathlib import Path
+
+from paddle_course import detection
+from paddle_course.progress import say
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "detect", help="pedestrian detection: HOG+SVM on photos, a small Paddle CenterNet (course 4)",
+        description="Detect pedestrians with the course_pedestrian detectors, make a synthetic Pascal VOC "
+        "data set, or measure a detector's mAP@0.5.")
+    commands = parser.add_subparsers(dest="detect_command", metavar="SUBCOMMAND")
+    commands.required = True
+
+    run = commands.add_parser(
+        "run", help="detect pedestrians in image files",
+        description="Print the pedestrians found in each image (label, confidence, box) and, with --out, "
+        "save each image with its boxes drawn.")
+    run.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="image files (jpg, png, ...)")
+    _add_detector_options(run)
+    run.add_argument("--score-thresh", type=float, default=0.5, help="minimum confidence (default: 0.5)")
+    run.add_argument("--out", type=Path, default=None, help="folder for the drawn images (default: none saved)")
+    run.add_argument("--json", action="store_true", help="print the result list as JSON")
+    run.set_defaults(func=_run)
+
+    make = commands.add_parser(
+        "make-data", help="render a synthetic pedestrian data set in Pascal VOC format",
+        description="Write JPEGImages/, Annotations/ and ImageSets/Main/train.txt, val.txt (last 20%%) "
+        "of drawn street scenes with exact pedestrian boxes.")
+    make.add_argument("out", type=Path, metavar="OUT", help="output VOC folder")
+    make.add_argument("--num-images", type=int, default=600, help="number of images (default: 600)")
+    make.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    make.add_argument("--quiet", action="store_true", help="no progress bar")
+    make.set_defaults(func=_make_data)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="VOC mAP@0.5 and images/s of a detector",
+        description="Measure a detector on the val split of a VOC folder, or on freshly rendered "
+        "synthetic scenes (held out from the shipped weights' training data).")
+    _add_detector_options(evaluate, default="paddle")
+    evaluate.add_argument("--voc", type=Path, default=None, help="VOC folder (default: synthetic scenes)")
+    evaluate.add_argument("--split", default="val", help="split of --voc (default: val)")
+    evaluate.add_argument("--num-images", type=int, default=60, help="synthetic scenes (default: 60)")
+    evaluate.add_argument("--seed", type=int, default=123, help="seed of the synthetic scenes (default: 123)")
+    evaluate.set_defaults(func=_evaluate)
+
+
+def _add_detector_options(parser, default=detection.DEFAULT_DETECTOR):
+    parser.add_argument("--detector", choices=detection.DETECTORS, default=default,
+                        help=f"hog: OpenCV's pretrained people detector; paddle: the course's CenterNet "
+                        f"(default: {default})")
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="weights for --detector paddle (default: the shipped ones)")
+
+
+def _run(args):
+    results = detection.detect_files(args.images, args.detector, args.checkpoint, args.score_thresh, args.out)
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
+    for result in results:
+        print(f"{result['path']}: {len(result['data'])} pedestrian(s)"
+              + (f" -> {result['save_path']}" if result["save_path"] else ""))
+        for item in result["data"]:
+            print(f"  {item['label']} {item['confidence']:.3f} box=({item['left']:.0f}, {item['top']:.0f}, "
+                  f"{item['right']:.0f}, {item['bottom']:.0f})")
+    return 0
+
+
+def _make_data(args):
+    out = detection.make_synthetic_voc(args.out, args.num_images, args.seed, quiet=args.quiet)
+    say(f"wrote {args.num_images} images with VOC annotations to {out}", args.quiet)
+    return 0
+
+
+def _evaluate(args):
+    result = detection.evaluate_detector(args.detector, voc_dir=args.voc, split=args.split,
+                                         checkpoint=args.checkpoint, num_images=args.num_images, seed=args.seed)
+    print(f"{result['detector']}: mAP@0.5 = {result['map50']:.3f} on {result['images']} images, "
+          f"{result['images_per_second']:.1f} images/s")
+    return 0

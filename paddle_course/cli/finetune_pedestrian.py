@@ -1,0 +1,37 @@
+"""``paddle-course finetune pedestrian``: fine-tune the Paddle pedestrian detector with hub.Trainer."""
+from pathlib import Path
+
+from paddle_course.progress import say
+
+
+def register(tasks):
+    parser = tasks.add_parser(
+        "pedestrian", help="fine-tune course_pedestrian's Paddle detector on a Pascal VOC folder",
+        description="Train the CenterNet-style pedestrian detector with hub.Trainer on a Pascal VOC folder "
+        "(JPEGImages/*.jpg, Annotations/*.xml with label 'pedestrian' or 'person', ImageSets/Main/"
+        "train.txt and val.txt). Loss per step and dev mAP@0.5 per epoch are printed; load the result "
+        "with hub.Module(name='course_pedestrian', detector='paddle', checkpoint=OUT). "
+        "Make a practice set with `paddle-course detect make-data`.")
+    parser.add_argument("--train", type=Path, required=True, metavar="VOC_DIR", help="training VOC folder")
+    parser.add_argument("--dev", type=Path, default=None, metavar="VOC_DIR",
+                        help="evaluation VOC folder (default: the val split of --train, if any)")
+    parser.add_argument("--epochs", type=int, default=10, help="passes over the training images (default: 10)")
+    parser.add_argument("--batch-size", type=int, default=16, help="images per step (default: 16)")
+    parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default: 0.002)")
+    parser.add_argument("--out", type=Path, default=Path("pedestrian_ckpt"),
+                        help="checkpoint folder (default: pedestrian_ckpt)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--from-scratch", action="store_true",
+                        help="start from random weights instead of the shipped ones")
+    parser.add_argument("--quiet", action="store_true", help="fewer progress lines")
+    parser.set_defaults(func=_finetune)
+
+
+def _finetune(args):
+    from paddle_course.finetune.pedestrian import finetune
+
+    summary = finetune(args.train, args.dev, args.epochs, args.batch_size, args.lr, args.out, args.seed,
+                       init_checkpoint=None if args.from_scratch else "shipped", quiet=args.quiet)
+    dev = "n/a" if summary["dev_map50"] is None else f"{summary['dev_map50']:.3f}"
+    say(f"done in {summary['seconds']} s: dev mAP@0.5 {dev}; checkpoint {summary['checkpoint']}", args.quiet)
+    return 0

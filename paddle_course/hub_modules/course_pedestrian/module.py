@@ -1,0 +1,118 @@
+"""course_pedestrian: pedestrian detection, shaped like PaddleHub's yolov3 pedestrian module.
+
+Two detectors behind one interface (``detector=`` when loading the module):
+
+- ``"hog"`` (default): OpenCV's pretrained HOG + linear SVM people detector,
+  which ships inside opencv-python; works on real photographs;
+- ``"paddle"``: the course's small CenterNet-style Paddle network, trained on the
+  course's synthetic VOC data (``assets/pedestrian_centernet.pdparams``) or on
+  your own data with ``paddle-course finetune pedestrian`` (``checkpoint=``).
+"""
+import argparse
+import ast
+import os
+
+import paddle
+from paddlehub.module.module import moduleinfo, runnable, serving
+
+from paddle_course.detection import (DEFAULT_DETECTOR, DETECTORS, check_image, decode_base64_image,
+                                     detect_images, load_detector)
+from paddle_course.detection.voc import read_image
+
+
+@moduleinfo(
+    name="course_pedestrian",
+    version="1.0.0",
+    summary="Pedestrian detection: OpenCV HOG+SVM (default, real photos) or a small Paddle CenterNet "
+            "trained offline by paddle_course; fine-tunable on Pascal VOC data with hub.Trainer.",
+    author="paddle_course",
+    author_email="",
+    type="cv/object_detection",
+)
+class CoursePedestrian(paddle.nn.Layer):
+    # A paddle.nn.Layer, so PaddleHub runs the methods in dynamic-graph mode.
+
+    def __init__(self, detector=DEFAULT_DETECTOR, checkpoint=None):
+        """``detector``: one of "hog" (default), "paddle"; ``checkpoint``: Paddle weights
+        (a ``model.pdparams`` or a ``paddle-course finetune pedestrian`` output folder),
+        default ``assets/pedestrian_centernet.pdparams``."""
+        # moduleinfo rebuilds this class, so a bare super() would point at the old one
+        paddle.nn.Layer.__init__(self)
+        self._use_detector(detector, checkpoint)
+
+    def _use_detector(self, detector, checkpoint):
+        if detector == "paddle" and checkpoint is None:
+            checkpoint = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets",
+                                      "pedestrian_centernet.pdparams")
+        self.detector_name = detector
+        self.detector = load_detector(detector, checkpoint)
+
+    def object_detection(self, images=None, paths=None, score_thresh=0.5, visualization=False,
+                         output_dir="detection_result", batch_size=1):
+        """Detect pedestrians in images.
+
+        Args:
+            images (list[numpy.ndarray]): images as cv2.imread returns them (BGR, [H, W, 3], uint8).
+            paths (list[str]): image files; used when ``images`` is None.
+            score_thresh (float): keep detections whose confidence is at least this.
+            visualization (bool): save each image with its boxes drawn into ``output_dir``.
+            output_dir (str): where the drawn images go.
+            batch_size (int): accepted for PaddleHub compatibility; images are processed one by one.
+
+        Returns:
+            list[dict], one per input image, in order, with
+                data (list[dict]): one per detection, with
+                    label (str): always "pedestrian";
+                    confidence (float): in (0, 1); for "hog" sigmoid(2 * SVM margin),
+                        for "paddle" the heat-map peak;
+                    left, top, right, bottom (float): box corners in pixels of the input image;
+                save_path (str): the drawn image's path if ``visualization``, else "".
+        """
+        if images is None and paths is None:
+            raise ValueError("give images= (a list of BGR arrays) or paths= (a list of image files)")
+        if images is not None:
+            if not isinstance(images, (list, tuple)) or len(images) == 0:
+                raise ValueError("images must be a non-empty list of BGR arrays")
+            arrays = [check_image(image, f"images[{i}]") for i, image in enumerate(images)]
+            names = [f"image_{i}" for i in range(len(arrays))]
+        else:
+            if isinstance(paths, (str, os.PathLike)) or not paths:
+                raise ValueError("paths must be a non-empty list of image files")
+            arrays = [read_image(path) for path in paths]
+            names = [str(path) for path in paths]
+        if not 0.0 <= float(score_thresh) <= 1.0:
+            raise ValueError(f"score_thresh must be in [0, 1], got {score_thresh}")
+        return detect_images(self.detector, arrays, names, float(score_thresh), visualization, output_dir)
+
+    @serving
+    def serving_method(self, images, **kwargs):
+        """``hub serving``: ``images`` is a list of base64-encoded image files; other keys are
+        passed to ``object_detection``. Bad base64 or a non-image raises ValueError naming the entry."""
+        if not isinstance(images, list) or len(images) == 0:
+            raise ValueError("request body: 'images' must be a non-empty list of base64-encoded images")
+        arrays = [decode_base64_image(text, f"images[{i}]") for i, text in enumerate(images)]
+        return self.object_detection(images=arrays, **kwargs)
+
+    @runnable
+    def run_cmd(self, argvs):
+        """``hub run course_pedestrian --input_path img.jpg [--score_thresh 0.5] [--visualization True]``."""
+        parser = argparse.ArgumentParser(
+            description=f"Run the {self.name} module.", prog=f"hub run {self.name}",
+            usage="%(prog)s", add_help=True)
+        inputs = parser.add_argument_group(title="Input options", description="Input data. Required")
+        config = parser.add_argument_group(
+            title="Config options", description="Run configuration for controlling module behavior, not required.")
+        inputs.add_argument("--input_path", type=str, required=True, help="path to an image")
+        config.add_argument("--detector", type=str, default=self.detector_name, choices=DETECTORS,
+                            help="hog (pretrained OpenCV HOG+SVM) or paddle (the course's CenterNet)")
+        config.add_argument("--checkpoint", type=str, default=None, help="Paddle weights for --detector paddle")
+        config.add_argument("--score_thresh", type=float, default=0.5, help="confidence threshold")
+        config.add_argument("--visualization", type=ast.literal_eval, default=False,
+                            help="whether to save the image with boxes drawn")
+        config.add_argument("--output_dir", type=str, default="detection_result",
+                            help="where the drawn images are saved")
+        args = parser.parse_args(argvs)
+        if args.detector != self.detector_name or args.checkpoint:
+            self._use_detector(args.detector, args.checkpoint)
+        return self.object_detection(paths=[args.input_path], score_thresh=args.score_thresh,
+                                     visualization=args.visualization, output_dir=args.output_dir)
