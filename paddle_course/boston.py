@@ -59,7 +59,8 @@ class TrainResult:
         return d
 
 
-def _mse(w, b, data):
+def linear_mse(w, b, data):
+    """Mean squared error of ``z = x w + b`` on normalised rows (last column the target)."""
     x, y = split_xy(data)
     return float(np.mean((x @ w + b - y) ** 2))
 
@@ -97,7 +98,7 @@ def train(impl, dataset=None, epochs=None, batch_size=10, learning_rate=None, se
                                                net.w, net.b, seed=seed, dtype=dtype, quiet=quiet)
     seconds = time.perf_counter() - start
     return TrainResult(impl, batch_size, epochs, learning_rate, seed, seconds,
-                       _mse(w, b, dataset.training_data), _mse(w, b, dataset.test_data), w, b, losses)
+                       linear_mse(w, b, dataset.training_data), linear_mse(w, b, dataset.test_data), w, b, losses)
 
 
 def closed_form(dataset=None):
@@ -106,7 +107,7 @@ def closed_form(dataset=None):
     start = time.perf_counter()
     w, b, train_mse = closed_form_solution(dataset.training_data)
     seconds = time.perf_counter() - start
-    return TrainResult("closed-form", None, 0, 0.0, 0, seconds, train_mse, _mse(w, b, dataset.test_data), w, b, [])
+    return TrainResult("closed-form", None, 0, 0.0, 0, seconds, train_mse, linear_mse(w, b, dataset.test_data), w, b, [])
 
 
 def save_run(result, dataset, out_dir, export=True):

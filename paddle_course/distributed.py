@@ -132,7 +132,7 @@ def train_dygraph_distributed(model, training_data, num_epochs, batch_size=10, l
     from paddle_course import paddle_net
 
     num_inputs = model.fc.weight.shape[0]
-    data, batch_size = paddle_net._check_training_args(training_data, num_inputs, batch_size, learning_rate,
+    data, batch_size = paddle_net.check_training_args(training_data, num_inputs, batch_size, learning_rate,
                                                        num_epochs)
     rank, world_size = init_data_parallel()
     sampler = local_batch_sampler(len(data), batch_size, world_size, rank)
@@ -168,7 +168,7 @@ def train_dygraph_distributed(model, training_data, num_epochs, batch_size=10, l
         epoch_losses = epoch_losses.numpy().astype(np.float64)
         bad = np.flatnonzero(~np.isfinite(epoch_losses))
         if bad.size:
-            raise paddle_net._diverged(epoch_losses[bad[0]], epoch_id, int(bad[0]), learning_rate)
+            raise paddle_net.diverged_error(epoch_losses[bad[0]], epoch_id, int(bad[0]), learning_rate)
         losses.extend(epoch_losses.tolist())
         epoch_seconds.append(time.perf_counter() - start)
     model.eval()
@@ -209,7 +209,7 @@ def train_boston(out_dir, epochs=None, batch_size=10, learning_rate=None, seed=0
     seconds = time.perf_counter() - start
     w, b = paddle_net.get_parameters(model)
     result = boston.TrainResult("dygraph", batch_size, epochs, learning_rate, seed, seconds,
-                                boston._mse(w, b, dataset.training_data), boston._mse(w, b, dataset.test_data),
+                                boston.linear_mse(w, b, dataset.training_data), boston.linear_mse(w, b, dataset.test_data),
                                 w, b, losses)
     if rank != 0:
         return result  # the other ranks hold the same parameters: one writer is enough

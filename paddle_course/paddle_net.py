@@ -78,7 +78,8 @@ def get_parameters(model):
     return (model.fc.weight.numpy().astype(np.float64), model.fc.bias.numpy().astype(np.float64))
 
 
-def _check_training_args(training_data, num_inputs, batch_size, learning_rate, num_epochs):
+def check_training_args(training_data, num_inputs, batch_size, learning_rate, num_epochs):
+    """Validate the arguments every Paddle training loop takes; returns ``(data, batch_size)``."""
     data = np.asarray(training_data, dtype=np.float64)
     if data.ndim != 2 or data.shape[1] != num_inputs + 1 or data.shape[0] == 0:
         raise ValueError(f"training_data must have shape (N, {num_inputs + 1}), got {data.shape}")
@@ -89,7 +90,8 @@ def _check_training_args(training_data, num_inputs, batch_size, learning_rate, n
     return data, check_batch_size(batch_size)
 
 
-def _diverged(loss, epoch_id, iter_id, learning_rate):
+def diverged_error(loss, epoch_id, iter_id, learning_rate):
+    """The error raised when the loss stops being finite, with the advice to lower the learning rate."""
     return TrainingDiverged(
         f"training diverged: the loss became {loss} at epoch {epoch_id}, iteration {iter_id} with "
         f"learning rate {learning_rate}. Lower the learning rate (e.g. divide it by 10) and train again."
@@ -108,7 +110,7 @@ def train_dygraph(model, training_data, num_epochs, batch_size=10, learning_rate
     Returns the loss of every step.
     """
     first_weight = model.parameters()[0]  # the first layer's weight: (num_inputs, out)
-    data, batch_size = _check_training_args(training_data, first_weight.shape[0], batch_size, learning_rate,
+    data, batch_size = check_training_args(training_data, first_weight.shape[0], batch_size, learning_rate,
                                             num_epochs)
     dtype = first_weight.dtype
     features = paddle.to_tensor(data[:, :-1], dtype=dtype)
@@ -128,7 +130,7 @@ def train_dygraph(model, training_data, num_epochs, batch_size=10, learning_rate
             opt.clear_grad()
             loss = float(avg_loss)
             if not np.isfinite(loss):
-                raise _diverged(loss, epoch_id, iter_id, learning_rate)
+                raise diverged_error(loss, epoch_id, iter_id, learning_rate)
             losses.append(loss)
     model.eval()
     return losses
@@ -192,7 +194,7 @@ def train_static(training_data, num_epochs, batch_size=10, learning_rate=0.05, i
     """
     data = np.asarray(training_data, dtype=np.float64)
     num_inputs = data.shape[1] - 1 if data.ndim == 2 else NUM_FEATURES
-    data, batch_size = _check_training_args(data, num_inputs, batch_size, learning_rate, num_epochs)
+    data, batch_size = check_training_args(data, num_inputs, batch_size, learning_rate, num_epochs)
     with static_mode():
         trainer = StaticTrainer(lambda: Regressor(num_inputs, dtype), num_inputs, learning_rate, dtype)
         if init_w is not None:
@@ -206,7 +208,7 @@ def train_static(training_data, num_epochs, batch_size=10, learning_rate=0.05, i
             for iter_id, rows in enumerate(minibatch_indices(len(data), batch_size, shuffle, rng)):
                 loss = trainer.step(features[rows], prices[rows])
                 if not np.isfinite(loss):
-                    raise _diverged(loss, epoch_id, iter_id, learning_rate)
+                    raise diverged_error(loss, epoch_id, iter_id, learning_rate)
                 losses.append(loss)
         w = trainer.get_value(trainer.layer.fc.weight)
         b = trainer.get_value(trainer.layer.fc.bias)
