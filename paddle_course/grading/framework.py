@@ -163,6 +163,24 @@ def as_number(value, what):
     return float(array.reshape(()))
 
 
+def as_losses(value, what="the losses returned by train"):
+    """A training run's losses as a flat float array; a diverged run is named as such."""
+    if value is None:
+        raise CheckFailed(f"{what}: train returned None; return the list of losses")
+    try:
+        array = np.asarray([float(v) for v in value] if isinstance(value, (list, tuple)) else value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{what} should be a list of numbers, got {type(value).__name__}",
+                          received=show(value)) from None
+    array = array.reshape(-1)
+    if not np.all(np.isfinite(array)):
+        first = int(np.argmin(np.isfinite(array)))
+        raise CheckFailed(f"training diverged: loss number {first} is {array[first]}. Check the sign of the "
+                          "gradient and of the update (w <- w - eta * gradient) and the learning rate",
+                          received=show(array))
+    return array
+
+
 def expect_close(received, expected, what, mistakes=None, rtol=1e-6, atol=1e-8):
     """Fail unless ``received`` matches ``expected`` (both arrays of the same shape).
 

@@ -5,7 +5,8 @@ Expected values come from the formulas written out below; inputs are random
 """
 import numpy as np
 
-from paddle_course.grading.framework import Assignment, CheckFailed, as_array, as_number, check, expect_close, get_function
+from paddle_course.grading.framework import (Assignment, CheckFailed, as_array, as_number, check, expect_close,
+                                             get_function)
 
 ASSIGNMENT = Assignment(
     id="hw01",

@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from paddle_course.grading.framework import (Assignment, CheckFailed, as_array, check, expect_close, expect_true,
-                                             get_function, loops_in, show)
+from paddle_course.grading.framework import (Assignment, CheckFailed, as_array, as_losses, check, expect_close,
+                                             expect_true, get_function, loops_in, show)
 from paddle_course.grading.replay import epoch_orders, linear_gradient, replay_sgd
 
 
@@ -67,7 +67,8 @@ def gradient_w_values(module, rng):
     gradient_w, _ = _call_gradient(net, x, y, num_inputs)
     expect_close(gradient_w, expected, "gradient_w", mistakes={
         "the sign is flipped: the error is z - y (prediction minus target), not y - z": -expected,
-        f"it is N = {num_samples} times too large: divide by N (use np.mean, not np.sum) -- missing 1/N": expected * num_samples,
+        f"it is N = {num_samples} times too large: divide by N (use np.mean, not np.sum) -- missing 1/N":
+            expected * num_samples,
         "it is half the right value: the derivative of (z - y)^2 brings a factor 2": expected / 2,
         "it uses y instead of the error z - y": 2.0 * np.mean(y * x, axis=0)[:, None],
     })
@@ -132,10 +133,8 @@ def _train(module, rng, data, num_epochs, batch_size, eta, seed, exact_gradient=
     expect_true(np.array_equal(data, original, equal_nan=True),
                 "train changed training_data: it shuffled the caller's array in place. "
                 "Shuffle the row indices (order = rng.permutation(N)) or a copy instead")
-    if losses is None:
-        raise CheckFailed("train returned None: return the list of losses")
-    losses = as_array(losses, "the losses returned by train")
-    return losses.reshape(-1), w0, b0, net
+    losses = as_losses(losses)
+    return losses, w0, b0, net
 
 
 @check(1, tests="train returns one loss per mini-batch, including the last smaller batch",

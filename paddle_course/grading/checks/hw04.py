@@ -10,8 +10,8 @@ before the clock starts (``preload``), never at the top of this module, so
 """
 import numpy as np
 
-from paddle_course.grading.framework import (Assignment, CheckFailed, as_array, check, expect_close, expect_true,
-                                             get_function, show)
+from paddle_course.grading.framework import (Assignment, CheckFailed, as_array, as_losses, check, expect_close,
+                                             expect_true, get_function, show)
 from paddle_course.grading.replay import epoch_orders, replay_sgd
 
 ASSIGNMENT = Assignment(
@@ -97,10 +97,7 @@ def _train(module, rng, data, num_epochs, batch_size, learning_rate, seed, start
                    seed=seed)
     expect_true(np.array_equal(data, original), "train changed training_data: it shuffled the caller's array "
                 "in place. Shuffle the row indices (order = rng.permutation(N)) instead")
-    if losses is None:
-        raise CheckFailed("train returned None: return the list of losses")
-    losses = as_array([float(loss) for loss in losses] if isinstance(losses, (list, tuple)) else losses,
-                      "the losses returned by train").reshape(-1)
+    losses = as_losses(losses)
     w, b = _get_parameters(model)
     return losses, np.asarray(w0, dtype=float), np.asarray(b0, dtype=float), w, b
 
