@@ -432,9 +432,10 @@ def course_request(name):
     image = np.full((160, 480, 3), 255, np.uint8)
     if name == "course_ocr":
         cv2.putText(image, "HELLO 2024", (20, 100), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (0, 0, 0), 4)
-    else:  # a dark upright silhouette, enough to exercise the detector end to end
-        cv2.rectangle(image, (200, 20), (240, 150), (40, 40, 40), -1)
-        cv2.circle(image, (220, 20), 14, (40, 40, 40), -1)
+    else:  # a held-out scene of the pedestrian module's own synthetic set (seed 123, not trained on)
+        from paddle_course.detection.synthetic import render_scene
+
+        image, _ = render_scene(np.random.default_rng(123), 240, 320)
     return {"images": [encode_image(image)]}, {"images": [encode_image(image)], "no_such_option": 1}
 
 
