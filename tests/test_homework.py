@@ -98,6 +98,18 @@ def test_wrong_solutions_are_caught_with_other_seeds_too():
         assert "missing 1/N" in report.result("gradient_w_values").message
 
 
+def test_inputs_are_random_per_seed_and_repeat_with_the_same_seed(tmp_path):
+    # hard-coded answers cannot pass: the inputs a learner's function sees change with the seed
+    path = _write(tmp_path, "def shared_node_graph(x, y):\n    print('inputs', x, y)\n    raise ValueError\n")
+
+    def seen(seed):
+        return grade("hw01", path, seed=seed).result("shared_gradients_add").output
+
+    assert seen(1) == seen(1)
+    assert seen(1) != seen(2)
+    assert seen(1).startswith("inputs")
+
+
 def test_infinite_loop_is_stopped_at_the_time_limit_and_reported_as_timeout():
     started = time.monotonic()
     report = grade("hw02", WRONG_DIR / "hw02_infinite_loop.py", timeout=1.0, seed=SEED)
