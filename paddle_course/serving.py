@@ -2,13 +2,15 @@
 
 Course 4 (deployment): ``hub serving start -m course_sentiment`` turns a module into a web
 service.  ``paddle-course serve`` serves the same API -- the same URL, the same request
-and reply JSON -- with three differences a learner's laptop needs:
+and reply JSON -- with these differences, which a learner's laptop needs:
 
 * it listens on 127.0.0.1 by default (PaddleHub's own server binds 0.0.0.0, every
   network interface);
 * bad requests get a JSON error reply naming the problem, with a fitting HTTP status,
   where PaddleHub 2.4 answers an HTML page or HTTP 500 (see "What PaddleHub does" below);
-* request bodies are capped (``--max-body-mb``, HTTP 413) and a slow client times out.
+* request bodies are capped (``--max-body-mb``, HTTP 413) and a slow client times out;
+* keys that name files on the server (``paths``, ``output_dir``) are refused: a client
+  sends images, it does not choose what the server reads or where it writes.
 
 The API (PaddleHub's)::
 
@@ -65,6 +67,13 @@ DEFAULT_MAX_BODY_MB = 20.0
 REQUEST_TIMEOUT_S = 60
 
 logger = logging.getLogger("paddle_course.serving")
+
+# Keyword arguments of the modules' methods that name files on the server: a client must not
+# choose what the server reads or where it writes (it may be another machine with --host).
+SERVER_SIDE_KEYS = {
+    "paths": "it would read files on the server; send the images themselves, base64-encoded, as 'images'",
+    "output_dir": "the server keeps its own output folder; leave it out",
+}
 
 
 class RequestError(Exception):
@@ -222,7 +231,7 @@ def check_inputs(module_name, signature, inputs):
     """Refuse, with a message naming the problem, a request body the module cannot take.
 
     Checks the keys against the ``@serving`` method's parameters (unknown keys unless it
-    takes ``**kwargs``, missing required ones), and the values of the keys the course's
+    takes ``**kwargs``, missing required ones, ``SERVER_SIDE_KEYS``), and the values of the keys the course's
     modules share: ``texts`` (non-empty list of strings), ``images`` (non-empty list of
     base64-encoded image files), ``batch_size`` (a positive integer).  Anything else is the
     module's job (its ValueError becomes a 400 reply).
@@ -233,6 +242,9 @@ def check_inputs(module_name, signature, inputs):
             f"got a JSON {_describe(inputs)}",
             status="112",
         )
+    for key, why in SERVER_SIDE_KEYS.items():
+        if key in inputs:
+            raise RequestError(f"{key!r} is not accepted over HTTP: {why}")
     parameters = signature.parameters
     takes_any_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     named = [name for name, p in parameters.items()

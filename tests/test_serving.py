@@ -317,6 +317,8 @@ def test_app_rejects_each_malformed_request_with_a_json_reason(toy_modules):
         ({"images": [base64.b64encode(b"plain text").decode()]}, "images[0] is valid base64 but not an image"),
         ({"images": [encode_image(test_image())], "scale": "x"}, "scale must be a number, got 'x'"),  # module's own error
         ({"images": [encode_image(test_image())], "zoom": 2}, "unexpected keyword argument 'zoom'"),
+        ({"images": [encode_image(test_image())], "output_dir": "/tmp"}, "'output_dir' is not accepted over HTTP"),
+        ({"paths": ["/etc/hostname"]}, "'paths' is not accepted over HTTP"),
     ]
     for body, reason in image_cases:
         response = client.post("/predict/toy_imagestats", json=body)
