@@ -38,14 +38,17 @@ status   HTTP  meaning
 
 What PaddleHub 2.4's own ``hub serving start`` does on bad input (measured with Flask 3.1,
 Werkzeug 3.1): invalid JSON or an empty body -> HTML "400 Bad Request"; a body that is
-valid JSON but not an object (``[1, 2]``, ``"abc"``) -> an HTML "500 Internal Server
-Error", because ``predict_v2`` calls ``dict.update`` outside its ``try`` and Flask's own
+valid JSON but not an object (``[1, 2]``, ``"abc"``), or JSON nested thousands deep ->
+an HTML "500 Internal Server Error", because ``predict_v2`` calls ``dict.update`` outside its ``try`` and Flask's own
 error logging then crashes on PaddleHub's replacement logger (``Logger.__call__() got an
 unexpected keyword argument 'exc_info'``); a Content-Type other than application/json ->
 HTML 415; an unknown module -> 200 with status "111"; an exception raised inside the
 module (e.g. the modules' ValueError on an empty text list) -> 200 with status "101" and
-``str(error)`` as ``msg``, which is clean.  It has no body size limit.  The server
-process survives all of these.
+``str(error)`` as ``msg``, which is clean (a missing ``images`` key reads
+"serving_method() missing 1 required positional argument: 'images'").  It has no body
+size limit, and passes ``paths``/``output_dir`` from the client to the module.  The server
+process survives all of these (300 mixed bad requests, then a good one answered), but
+its log fills with a traceback per HTTP 500.
 """
 import base64
 import binascii
