@@ -13,16 +13,17 @@ from setuptools import find_packages, setup
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _tree(top):
+def _tree(top, exclude=()):
     """All files under `top` as (install_dir, [files]) pairs for data_files.
 
     data/ and homework/ live at the top of the repository (the design card);
     an installed (non-editable) copy finds them under <prefix>/share/paddle_course,
-    see paddle_course/paths.py.
+    see paddle_course/paths.py.  Folders named in `exclude` stay in the repository only.
     """
     pairs = []
-    for folder, _dirs, files in os.walk(os.path.join(HERE, top)):
-        files = [f for f in files if not f.endswith((".pyc",)) and "__pycache__" not in folder]
+    for folder, dirs, files in os.walk(os.path.join(HERE, top)):
+        dirs[:] = [d for d in dirs if d not in exclude and d != "__pycache__"]
+        files = [f for f in files if not f.endswith(".pyc")]
         if files:
             rel = os.path.relpath(folder, HERE)
             pairs.append((os.path.join("share", "paddle_course", rel), [os.path.join(rel, f) for f in files]))
@@ -40,7 +41,8 @@ setup(
     packages=find_packages(include=["paddle_course", "paddle_course.*"]),
     include_package_data=True,
     package_data={"paddle_course": ["hub_modules/*/*", "hub_modules/*/assets/*", "hub_modules/*/assets/*/*"]},
-    data_files=_tree("data") + _tree("homework"),
+    # homework/solutions holds the teacher's copies: in the repository, not in a learner's install
+    data_files=_tree("data") + _tree("homework", exclude=("solutions",)),
     install_requires=[
         "paddlepaddle==3.3.1",
         "paddlehub==2.4.0",
