@@ -223,8 +223,8 @@ def _paddle():
 
 def build_network(vocab_size, config):
     """The character TextCNN as a ``paddle.nn.Layer`` (class defined on first use)."""
-    return _network_class()(vocab_size, **{k: config[k] for k in ("embedding_dim", "num_filters",
-                                                                    "kernel_sizes", "dropout")})
+    keys = ("embedding_dim", "num_filters", "kernel_sizes", "dropout")
+    return _network_class()(vocab_size, **{k: config[k] for k in keys})
 
 
 _NETWORK_CLASS = None
@@ -341,13 +341,15 @@ def load_model(checkpoint=None, assets_dir=None):
     if not weights.is_file():
         raise FileNotFoundError(f"{weights}: no such file; retrain it with `paddle-course sentiment train`")
     vocab = Vocab.load(_side_file(weights, "vocab.json", assets_dir))
-    config = dict(DEFAULT_CONFIG,
-                  **json.loads(_side_file(weights, "config.json", assets_dir).read_text(encoding="utf-8")))
+    saved = json.loads(_side_file(weights, "config.json", assets_dir).read_text(encoding="utf-8"))
+    config = {**DEFAULT_CONFIG, **saved}
     network = build_network(len(vocab), config)
     state = paddle.load(str(weights))
-    missing = [k for k in network.state_dict() if k not in state]
-    if missing:
-        raise ValueError(f"checkpoint {weights} does not fit the course_sentiment network (missing {missing[:3]})")
+    expected = {k: list(v.shape) for k, v in network.state_dict().items()}
+    wrong = [k for k, shape in expected.items() if k not in state or list(state[k].shape) != shape]
+    if wrong:
+        raise ValueError(f"checkpoint {weights} does not fit the course_sentiment network described by its "
+                         f"config.json (missing or wrong shape: {', '.join(wrong[:3])})")
     network.set_state_dict(state)
     network.eval()
     return network, vocab, config
@@ -407,7 +409,7 @@ def format_results(texts, positive_probs):
     results = []
     for text, p in zip(texts, positive_probs):
         positive = round(float(p), 4)
-        label = int(p >= 0.5)
+        label = int(positive >= 0.5)  # from the rounded value, so label and probs never disagree
         results.append({
             "text": text,
             "sentiment_label": label,

@@ -183,6 +183,17 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
         sentiment.load_model(tmp_path)
 
 
+def test_checkpoint_that_does_not_fit_the_config_is_a_clear_error(tmp_path):
+    import shutil
+
+    for name in ("model.pdparams", "vocab.json"):
+        shutil.copy(MODULE_DIR / "assets" / name, tmp_path / name)
+    config = json.loads((MODULE_DIR / "assets" / "config.json").read_text(encoding="utf-8"))
+    (tmp_path / "config.json").write_text(json.dumps(dict(config, num_filters=32)), encoding="utf-8")
+    with pytest.raises(ValueError, match="does not fit the course_sentiment network"):
+        sentiment.load_model(tmp_path)
+
+
 def test_cli_predict_prints_json(capsys):
     assert cli_main(["sentiment", "predict", "物流很快，满意", "太差了", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)
