@@ -11,6 +11,7 @@ direction classifier, run as the ONNX exports shipped in ``rapidocr-onnxruntime`
 import argparse
 import os
 
+import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
 from paddle_course import ocr
@@ -25,7 +26,10 @@ from paddle_course import ocr
     author_email="",
     type="cv/text_recognition",
 )
-class CourseOCR:
+class CourseOCR(paddle.nn.Layer):
+    # A paddle.nn.Layer, like the other course modules: PaddleHub 2.4 runs every method of a
+    # module that is not a Layer inside paddle.enable_static() and leaves static mode on when the
+    # method raises, which breaks the dygraph CRNN of ``checkpoint=`` and any Paddle code after it.
     def __init__(self, checkpoint=None, num_threads=None):
         """
         Args:
@@ -34,6 +38,7 @@ class CourseOCR:
                 PP-OCRv4 recognizer while detection and direction stay PP-OCRv4.
             num_threads: onnxruntime threads, default ``$OMP_NUM_THREADS`` or all cores.
         """
+        paddle.nn.Layer.__init__(self)
         self.checkpoint = checkpoint
         if checkpoint:
             from paddle_course.finetune.ocr import engine_with_checkpoint
