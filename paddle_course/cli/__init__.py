@@ -24,6 +24,11 @@ COMMAND_MODULES = (
 )
 
 
+# `paddle-course detect street.jpg` means `paddle-course detect run street.jpg` (the course's
+# own spelling of these commands); the other actions of these groups are still available by name.
+DEFAULT_ACTIONS = {"detect": "run", "ocr": "run"}
+
+
 class CourseError(Exception):
     """An error meant for the user: printed as one line, exit code 2."""
 
@@ -39,13 +44,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"paddle_course.cli.{name}")
-        except ModuleNotFoundError as exc:  # a command group not written yet
-            if exc.name != f"paddle_course.cli.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"paddle_course.cli.{name}").register(subparsers)
     return parser
 
 
@@ -61,10 +60,20 @@ def _quiet_library_noise():
         warnings.filterwarnings("ignore", message=message)
 
 
+def _with_default_action(parser, argv):
+    """Insert a group's default action when the word after the group is not one of its actions."""
+    if len(argv) < 2 or argv[0] not in DEFAULT_ACTIONS or argv[1].startswith("-"):
+        return argv
+    group = next(action for action in parser._subparsers._group_actions if action.dest == "command")
+    actions = next(a for a in group.choices[argv[0]]._subparsers._group_actions).choices
+    return argv if argv[1] in actions else [argv[0], DEFAULT_ACTIONS[argv[0]], *argv[1:]]
+
+
 def main(argv=None):
     _quiet_library_noise()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_with_default_action(parser, argv))
     try:
         result = args.func(args)
     except (CourseError, ValueError, FileNotFoundError) as exc:
