@@ -428,3 +428,39 @@ def demo(out_dir, quiet=False):
     write_json(out_dir / "ocr_waybill.json", {"lines": lines, "fields": fields, "expected": expected})
     say(f"  annotated image: {save_path}", quiet)
     return {"lines": lines, "fields": fields, "expected": expected, "save_path": str(save_path)}
+
+
+def print_ocr(paths, out_dir="ocr_result", as_json=False, visualization=True, text_thresh=0.5, checkpoint=None):
+    """``paddle-course ocr run``: print each image's lines (or the whole result as JSON)."""
+    import json
+
+    results = run(paths, out_dir=out_dir, visualization=visualization, text_thresh=text_thresh, checkpoint=checkpoint)
+    if as_json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return results
+    for result in results:
+        print(f"# {result['save_path'] or '(not saved)'}: {len(result['data'])} lines")
+        for line in result["data"]:
+            print(f"{line['confidence']:.3f}\t{line['text']}")
+    return results
+
+
+def print_waybill(path, as_json=True, checkpoint=None):
+    """``paddle-course ocr waybill``: the recipient's fields of one waybill image."""
+    import json
+
+    fields = read_waybill(path, checkpoint=checkpoint)
+    if as_json:
+        print(json.dumps(fields, ensure_ascii=False, indent=2))
+    else:
+        for key in ("name", "phone", "address"):
+            print(f"{key}\t{fields[key] or ''}")
+    return fields
+
+
+def write_sample_waybill(path, seed=0):
+    """``paddle-course ocr sample``: render a seeded waybill image to try the commands on."""
+    image, lines, fields = render_waybill(seed=seed)
+    save_image(image, path)
+    print(f"{path}: waybill for {fields['name']} {fields['phone']} {fields['address']}")
+    return fields

@@ -16,7 +16,7 @@ order; a few plain rules turn them into fields.  The rules, in order:
    an unlabelled line of 2-4 Chinese characters only that is not a courier's
    name (快递 速运 速递 物流 邮政 快运).
 5. address: the text after 地址 / 收件地址 / 收货地址 / 详细地址; failing that, the
-   first line with at least two address words (省 市 区 县 镇 乡 村 路 街 道 号 巷 弄 室
+   first unlabelled line (no ``word:`` in front) with at least two address words (省 市 区 县 镇 乡 村 路 街 道 号 巷 弄 室
    栋 幢 楼 单元).  The next line is appended when it has no label, no phone and
    at least one address word (an address wrapped over two lines).
 
@@ -101,7 +101,7 @@ def extract_waybill(lines):
                      and not any(word in line for word in COMPANY_WORDS)), None)
     if address is None:
         for i, line in enumerate(recipient_lines):
-            if address_score(line) >= 2 and not PHONE_LABEL_RE.match(line):
+            if address_score(line) >= 2 and not ANY_LABEL_RE.match(line):
                 address, address_index = PHONE_RE.sub("", line), i
                 break
     if address is not None and address_index + 1 < len(recipient_lines):

@@ -1,0 +1,81 @@
+"""``paddle-course ocr run|waybill|sample|sample-lines``: OCR with the course_ocr module."""
+from pathlib import Path
+
+
+def _run(args):
+    from paddle_course import ocr
+
+    ocr.print_ocr(args.images, out_dir=args.out, as_json=args.json, visualization=not args.no_save,
+                  text_thresh=args.text_thresh, checkpoint=args.checkpoint)
+
+
+def _waybill(args):
+    from paddle_course import ocr
+
+    ocr.print_waybill(args.image, as_json=not args.tsv, checkpoint=args.checkpoint)
+
+
+def _sample(args):
+    from paddle_course import ocr
+
+    ocr.write_sample_waybill(args.out, seed=args.seed)
+
+
+def _sample_lines(args):
+    from paddle_course.finetune.ocr import write_rendered_dataset
+
+    path = write_rendered_dataset(args.out, n=args.n, seed=args.seed, font_style=args.font, kind=args.kind,
+                                  noisy=args.noisy)
+    print(path)
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "ocr",
+        help="text detection + recognition (PP-OCRv4) and the waybill (快递单) extractor",
+        description="Read text in images with the course_ocr PaddleHub module (PP-OCRv4 detection, direction "
+        "classifier and recognition, offline), or extract a waybill's recipient name, phone and address.",
+        epilog="Examples: paddle-course ocr sample wb.png; paddle-course ocr run wb.png; "
+        "paddle-course ocr waybill wb.png",
+    )
+    commands = parser.add_subparsers(dest="ocr_command", metavar="ACTION")
+    commands.required = True
+
+    run = commands.add_parser("run", help="read the text lines of images",
+                              description="Print confidence<TAB>text per line of each image, and save annotated "
+                              "copies (boxes and text) in --out.")
+    run.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders of images")
+    run.add_argument("--out", type=Path, default=Path("ocr_result"), help="folder for annotated images")
+    run.add_argument("--json", action="store_true", help="print the module's result list as JSON")
+    run.add_argument("--no-save", action="store_true", help="do not save annotated images")
+    run.add_argument("--text-thresh", type=float, default=0.5, help="drop lines below this confidence")
+    run.add_argument("--checkpoint", default=None, help="a fine-tuned CRNN from `paddle-course finetune ocr`")
+    run.set_defaults(func=_run)
+
+    waybill = commands.add_parser("waybill", help="extract name, phone and address from a waybill image",
+                                  description="OCR one waybill (快递单) image and print the recipient's fields as "
+                                  "JSON: {lines, name, phone, address}; a field not found is null.")
+    waybill.add_argument("image", metavar="IMAGE")
+    waybill.add_argument("--json", action="store_true", help="JSON output (the default)")
+    waybill.add_argument("--tsv", action="store_true", help="print field<TAB>value lines instead of JSON")
+    waybill.add_argument("--checkpoint", default=None, help="a fine-tuned CRNN from `paddle-course finetune ocr`")
+    waybill.set_defaults(func=_waybill)
+
+    sample = commands.add_parser("sample", help="render a seeded waybill image to try OCR on",
+                                 description="Write a rendered waybill (known name, phone, address) to OUT.")
+    sample.add_argument("out", type=Path, metavar="OUT", help="image file to write, e.g. waybill.png")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.set_defaults(func=_sample)
+
+    lines = commands.add_parser("sample-lines", help="render a labelled text-line set for `finetune ocr`",
+                                description="Write OUT/images/*.png and OUT/labels.txt (image<TAB>text), "
+                                "PaddleOCR's recognition label format.")
+    lines.add_argument("out", type=Path, metavar="OUT")
+    lines.add_argument("--n", type=int, default=200, help="number of lines (default 200)")
+    lines.add_argument("--seed", type=int, default=0)
+    lines.add_argument("--font", choices=("wqy", "serif"), default="wqy",
+                       help="wqy: the shipped CJK font; serif: DejaVu Serif (digits and Latin only)")
+    lines.add_argument("--kind", choices=("waybill", "digits"), default="waybill",
+                       help="waybill lines (names, phones, addresses) or digits only; use digits with serif")
+    lines.add_argument("--noisy", action="store_true", help="blur and add pixel noise")
+    lines.set_defaults(func=_sample_lines)

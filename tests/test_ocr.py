@@ -1,0 +1,248 @@
+"""course_ocr (PP-OCRv4), the waybill extractor, and the CRNN fine-tune wrapper.
+
+Images are rendered here with the shipped font; nothing is downloaded.
+Recognition is scored with character accuracy, 1 - edit distance / length.
+"""
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paddle_course import ocr
+from paddle_course.waybill import extract_waybill
+
+
+@pytest.fixture(scope="module")
+def module():
+    return ocr.load_module()
+
+
+@pytest.fixture(scope="module")
+def waybill_image():
+    return ocr.render_waybill(seed=11)
+
+
+# ---------------------------------------------------------------- recognition
+def test_rendered_lines_are_read_with_at_least_98_percent_char_accuracy(module):
+    samples = ocr.benchmark_images(n=3, seed=5)
+    scores = ocr.accuracy_on(samples, lambda images: [r["data"] for r in module.recognize_text(images=images)])
+    assert scores["char_accuracy"] >= 0.98, scores
+
+
+def test_result_has_paddlehub_keys_one_entry_per_image(module, waybill_image):
+    image, lines, _ = waybill_image
+    results = module.recognize_text(images=[image, image[:, :, 0]])  # a grey copy is accepted too
+    assert len(results) == 2
+    for result in results:
+        assert set(result) == {"save_path", "data"} and result["save_path"] == ""
+        assert len(result["data"]) >= len(lines) - 1
+        for line in result["data"]:
+            assert set(line) == {"text", "confidence", "text_box_position"}
+            assert 0.5 <= line["confidence"] <= 1.0
+            box = np.array(line["text_box_position"])
+            assert box.shape == (4, 2) and box.dtype.kind == "i"
+            assert (box[:, 0] <= image.shape[1]).all() and (box[:, 1] <= image.shape[0]).all()
+    assert "收件人" in "".join(line["text"] for line in results[0]["data"])
+
+
+def test_module_metadata_matches_paddlehub_conventions(module):
+    assert module.name == "course_ocr"
+    assert module.type == "cv/text_recognition"
+    assert str(module.version) == "1.0.0"
+
+
+def test_text_thresh_drops_lines_below_it(module, waybill_image):
+    image = waybill_image[0]
+    everything = module.recognize_text(images=[image], text_thresh=0.0)[0]["data"]
+    strict = module.recognize_text(images=[image], text_thresh=0.999)[0]["data"]
+    assert all(line["confidence"] >= 0.999 for line in strict)
+    assert len(strict) == sum(line["confidence"] >= 0.999 for line in everything)
+
+
+def test_visualization_saves_an_annotated_image_named_after_the_input(module, waybill_image, tmp_path):
+    path = tmp_path / "waybill.png"
+    ocr.save_image(waybill_image[0], path)
+    result = module.recognize_text(paths=[str(path)], visualization=True, output_dir=str(tmp_path / "out"))[0]
+    saved = Path(result["save_path"])
+    assert saved == tmp_path / "out" / "waybill.jpg" and saved.is_file()
+    annotated = ocr.read_image(saved)
+    assert annotated.shape[1] == 2 * waybill_image[0].shape[1]  # image + text panel
+    assert [p.name for p in saved.parent.iterdir()] == ["waybill.jpg"]  # no temporary files left
+
+
+def test_serving_method_decodes_base64_and_matches_recognize_text(module, waybill_image):
+    image = waybill_image[0]
+    served = module.serving_method(images=[ocr.encode_base64_image(image)], text_thresh=0.5)
+    direct = module.recognize_text(images=[image])
+    assert [l["text"] for l in served[0]["data"]] == [l["text"] for l in direct[0]["data"]]
+    json.dumps(served)  # what hub serving sends back must be JSON
+
+
+@pytest.mark.parametrize("body, message", [
+    ([], "empty"),
+    ("aGVsbG8=", "must be a list"),
+    (["not base64 !!"], "images[0]: not valid base64"),
+    (["aGVsbG8="], "not an image"),
+    ([None], "images[0]: expected a non-empty base64 string"),
+])
+def test_serving_rejects_bad_bodies_with_clear_value_errors(module, body, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        module.serving_method(images=body)
+
+
+def test_serving_rejects_unknown_options(module, waybill_image):
+    with pytest.raises(ValueError, match="unknown option"):
+        module.serving_method(images=[ocr.encode_base64_image(waybill_image[0])], top_k=3)
+
+
+def test_bad_inputs_to_recognize_text_name_the_problem(module, tmp_path):
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("hello")
+    with pytest.raises(ValueError, match="notes.png: not an image"):
+        module.recognize_text(paths=[str(not_image)])
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        module.recognize_text(paths=[str(tmp_path / "missing.png")])
+    with pytest.raises(ValueError, match="empty"):
+        module.recognize_text(images=[])
+    with pytest.raises(ValueError, match="give images"):
+        module.recognize_text()
+    with pytest.raises(ValueError, match="must be a list"):
+        module.recognize_text(paths=str(not_image))
+    with pytest.raises(ValueError, match=r"images\[0\]: expected shape"):
+        module.recognize_text(images=[np.zeros((10, 10, 5), dtype=np.uint8)])
+    with pytest.raises(ValueError, match="text_thresh"):
+        module.recognize_text(images=[np.zeros((10, 10, 3), dtype=np.uint8)], text_thresh=2)
+    with pytest.raises(ValueError, match="CPU"):
+        module.recognize_text(images=[np.zeros((10, 10, 3), dtype=np.uint8)], use_gpu=True)
+
+
+def test_blank_image_gives_an_empty_line_list(module):
+    result = module.recognize_text(images=[np.full((64, 64, 3), 255, dtype=np.uint8)])
+    assert result == [{"save_path": "", "data": []}]
+
+
+def test_engine_is_the_pipeline_the_module_wraps(module, waybill_image):
+    raw, _ = ocr.engine()(waybill_image[0])
+    wrapped = module.recognize_text(images=[waybill_image[0]])[0]["data"]
+    assert [text for _, text, _ in raw] == [line["text"] for line in wrapped]
+
+
+def test_rendering_is_reproducible_and_benchmark_texts_are_known():
+    a, b = ocr.benchmark_images(n=2, seed=3), ocr.benchmark_images(n=2, seed=3)
+    assert all(np.array_equal(x[0], y[0]) and x[1] == y[1] for x, y in zip(a, b))
+    noisy = ocr.render_text_image(["运单号 123"], seed=1, noise=10)
+    assert np.array_equal(noisy, ocr.render_text_image(["运单号 123"], seed=1, noise=10))
+
+
+# ---------------------------------------------------------------- waybill rules
+def test_waybill_labelled_fields_and_sender_skipped():
+    lines = ["顺丰速运 运单号：876232860129", "收件人：彭华", "电话：17791907483",
+             "地址：四川省成都市青羊区科技园路554号", "寄件人：蒋明", "16966697251"]
+    assert extract_waybill(lines) == {"name": "彭华", "phone": "17791907483",
+                                      "address": "四川省成都市青羊区科技园路554号"}
+
+
+def test_waybill_name_and_phone_on_one_line_and_wrapped_address():
+    lines = ["收件人: 李晓明 13812345678", "收货地址：浙江省杭州市西湖区", "文三路138号3单元"]
+    assert extract_waybill(lines) == {"name": "李晓明", "phone": "13812345678",
+                                      "address": "浙江省杭州市西湖区文三路138号3单元"}
+
+
+def test_waybill_unlabelled_lines_and_landline():
+    lines = ["中通快递", "王芳", "010-62345678", "北京市海淀区学院路30号"]
+    assert extract_waybill(lines) == {"name": "王芳", "phone": "010-62345678",
+                                      "address": "北京市海淀区学院路30号"}
+
+
+def test_waybill_tracking_number_is_not_a_phone_and_missing_fields_are_none():
+    fields = extract_waybill(["运单号：138123456789", "京东物流"])
+    assert fields == {"name": None, "phone": None, "address": None}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_waybill_end_to_end_on_a_rendered_image(module, seed):
+    image, _, expected = ocr.render_waybill(seed=seed)
+    lines = [line["text"] for line in module.recognize_text(images=[image])[0]["data"]]
+    assert extract_waybill(lines) == expected
+
+
+def test_cli_waybill_prints_json(tmp_path, capsys):
+    from paddle_course.cli import main
+
+    path = tmp_path / "wb.png"
+    expected = ocr.write_sample_waybill(path, seed=4)
+    capsys.readouterr()
+    assert main(["ocr", "waybill", str(path)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert {k: printed[k] for k in expected} == expected
+    assert main(["ocr", "waybill", str(tmp_path / "none.png")]) == 2
+    assert "none.png: no such image file" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- fine-tune data
+@pytest.fixture()
+def rec_dir(tmp_path):
+    from paddle_course.finetune.ocr import write_rendered_dataset
+
+    write_rendered_dataset(tmp_path, n=4, seed=0, font_style="serif", kind="digits")
+    return tmp_path
+
+
+@pytest.mark.parametrize("line, message", [
+    ("images/00000.png 123", "no TAB"),
+    ("images/none.png\t123", "image not found"),
+    ("notes.txt\t123", "not a readable image"),
+    ("images/00000.png\t   ", "empty transcription"),
+    ("images/00000.png\t12😀3", "characters outside the dictionary"),
+])
+def test_rec_list_errors_name_the_file_and_line(rec_dir, line, message):
+    from paddle_course.finetune.ocr import RecListDataset, default_characters
+
+    (rec_dir / "notes.txt").write_text("not an image")
+    bad = rec_dir / "bad.txt"
+    bad.write_text("images/00001.png\t0123\n\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"bad.txt:3: .*{message}"):
+        RecListDataset(bad, default_characters())
+
+
+def test_rec_list_reads_images_and_labels(rec_dir):
+    from paddle_course.finetune.ocr import HEIGHT, RecListDataset, collate, default_characters
+
+    dataset = RecListDataset(rec_dir / "labels.txt", default_characters())
+    assert len(dataset) == 4 and all(text.replace("-", "").isdigit() for text in dataset.texts)
+    images, labels, lengths, _ = collate([dataset[i] for i in range(4)])
+    assert images.shape[:3] == (4, 1, HEIGHT) and images.shape[3] % 4 == 0
+    assert list(lengths) == [len(t) for t in dataset.texts] and labels.shape[1] == max(lengths)
+
+
+def test_ctc_greedy_decoding_merges_repeats_and_drops_blanks():
+    import paddle
+
+    from paddle_course.finetune.ocr import CRNNRecognizer
+
+    model = CRNNRecognizer(list("ab"))
+    steps = [1, 1, 0, 1, 2, 2, 0]  # a a _ a b b _  ->  "aab"
+    logits = paddle.to_tensor(np.eye(3, dtype="float32")[steps][None] * 10)
+    (text, confidence), = model.decode(logits)
+    assert text == "aab" and confidence > 0.99
+
+
+@pytest.mark.slow
+def test_tiny_finetune_writes_a_checkpoint_the_module_loads(tmp_path):
+    import paddlehub as hub
+
+    from paddle_course.finetune.ocr import BASE_CHECKPOINT, finetune, write_rendered_dataset
+
+    train = write_rendered_dataset(tmp_path / "train", n=48, seed=1, font_style="serif", kind="digits", noisy=True)
+    dev = write_rendered_dataset(tmp_path / "dev", n=16, seed=2, font_style="serif", kind="digits", noisy=True)
+    base = BASE_CHECKPOINT if (BASE_CHECKPOINT / "model.pdparams").is_file() else None
+    result = finetune(train, dev, epochs=1, batch_size=16, lr=1e-3, out=tmp_path / "ckpt", seed=0, base=base,
+                      quiet=True)
+    assert (tmp_path / "ckpt" / "model.pdparams").is_file()
+    assert 0 <= result["after"]["acc"] <= 1 and result["after"]["lines"] == 16
+    module = hub.Module(directory=str(ocr.MODULE_DIR), checkpoint=str(tmp_path / "ckpt"))
+    image, _, _ = ocr.render_waybill(seed=1)
+    data = module.recognize_text(images=[image], text_thresh=0.0)[0]["data"]
+    assert data and all(isinstance(line["text"], str) for line in data)
