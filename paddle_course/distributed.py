@@ -27,6 +27,12 @@ update, and after many steps the parameters, equal the one-process run's
 (up to floating-point rounding; ``tests/test_distributed.py`` checks 1e-5).
 
 Only rank 0 writes files (weights, metrics, figure, inference model) and prints.
+
+The sentiment fine-tune (``paddle-course finetune sentiment --distributed``, see
+``paddle_course.finetune.sentiment``) trains with PaddleHub's ``hub.Trainer``
+instead of our own loop; :func:`hub_data_parallel_trainer` makes it as exact:
+gradients averaged, and dropout masks that are the ranks' pieces of the
+one-process masks (:func:`replay_random_draws_of_other_ranks`).
 """
 import json
 import os
@@ -94,17 +100,30 @@ def local_batch_sampler(num_samples, batch_size, world_size, rank):
     """
     import paddle
 
+    return paddle.io.DistributedBatchSampler(_Rows(num_samples),
+                                             batch_size=per_process_batch_size(num_samples, batch_size, world_size),
+                                             num_replicas=world_size, rank=rank, shuffle=False, drop_last=False)
+
+
+def per_process_batch_size(num_samples, batch_size, world_size, rows="training rows"):
+    """``B / world_size``, the rows every process takes from each global batch of ``B = batch_size``.
+
+    Raises ``ValueError`` unless both ``B`` and ``num_samples`` divide evenly
+    (``batch_size=None``: one global batch of all rows).  Then every global
+    batch, the last shorter one included, splits into ``world_size`` pieces of
+    equal size, and the mean of the pieces' mean gradients is the global batch's
+    mean gradient.  ``rows`` names the rows in the message.
+    """
     batch_size = check_batch_size(batch_size) or num_samples
     if batch_size % world_size:
         raise ValueError(f"the global batch size {batch_size} must be divisible by the number of processes "
                          f"{world_size}, so that every process gets the same number of rows")
     if num_samples % world_size:
-        # Paddle pads the epoch with repeated rows to make it divisible: the
-        # last step would no longer be the one-process step.
-        raise ValueError(f"{num_samples} training rows cannot be split evenly over {world_size} processes; "
+        # paddle.io.DistributedBatchSampler pads the epoch with repeated rows to
+        # make it divisible: the last step would no longer be the one-process step.
+        raise ValueError(f"{num_samples} {rows} cannot be split evenly over {world_size} processes; "
                          f"use a number of processes that divides {num_samples}")
-    return paddle.io.DistributedBatchSampler(_Rows(num_samples), batch_size=batch_size // world_size,
-                                             num_replicas=world_size, rank=rank, shuffle=False, drop_last=False)
+    return batch_size // world_size
 
 
 def train_dygraph_distributed(model, training_data, num_epochs, batch_size=10, learning_rate=0.05, shuffle=True,
@@ -270,25 +289,129 @@ def average_gradients(parameters):
             param.grad.scale_(1.0 / world_size)
 
 
+# Layers whose training-mode forward draws from Paddle's global generator as many random
+# numbers as their input's shape says (checked for Dropout in tests/test_sentiment_distributed.py).
+RANDOM_LAYERS = ("Dropout", "Dropout2D", "Dropout3D", "AlphaDropout", "FeatureAlphaDropout")
+
+
+def replay_random_draws_of_other_ranks(model, rank, world_size):
+    """Give rank ``rank`` the dropout masks the one-process run draws for its rows.
+
+    With one process, a dropout layer draws one mask for the whole global batch
+    of ``B`` rows, row after row, from Paddle's generator.  Rank ``r`` holds rows
+    ``[r b, (r+1) b)`` of that batch (``b = B / world_size``; see
+    :func:`per_process_batch_size`), so its piece of that mask comes after the
+    draws for the ``r`` pieces before it.  With the same seed on every rank,
+    this hook makes the generator draw (and throw away) ``r`` masks of this
+    rank's input shape before the layer's forward and ``world_size - 1 - r``
+    after it: every rank ends each step with the generator where the one-process
+    run ends, and used exactly its piece of the one-process mask.  Dropout stays
+    on, so the data-parallel run is the same regularised training, not a
+    variant without dropout; the extra draws cost ``world_size - 1`` masks of
+    ``b`` rows per dropout layer and step, nothing next to the forward pass.
+
+    Valid when every rank's dropout input has the same shape (true for inputs
+    ``[b, features]``, as in ``SentimentCNN``; a dropout on sequences padded
+    per batch, ``[b, L_r, E]``, would draw ``L_r``-dependent counts) and the
+    layers of :data:`RANDOM_LAYERS` are the only consumers of randomness during
+    training.  Returns the hook handles (``handle.remove()`` undoes them).
+    """
+    import paddle
+
+    random_layers = tuple(getattr(paddle.nn, name) for name in RANDOM_LAYERS if hasattr(paddle.nn, name))
+
+    def skip(times):
+        def hook(layer, inputs, *output):
+            if layer.training and times:
+                with paddle.no_grad():  # the draws only move the generator; the results are dropped
+                    for _ in range(times):
+                        layer.forward(*inputs)  # forward(), not layer(): no hooks, no recursion
+            return None  # inputs and outputs unchanged
+
+        return hook
+
+    handles = []
+    for layer in model.sublayers(include_self=True):
+        if isinstance(layer, random_layers):
+            handles.append(layer.register_forward_pre_hook(skip(rank)))
+            handles.append(layer.register_forward_post_hook(skip(world_size - 1 - rank)))
+    return handles
+
+
+def _mean_over_ranks(loss, metrics):
+    """The ranks' mean loss and scalar metric tensors (one all-reduce): the global batch's, for equal pieces."""
+    import paddle
+    import paddle.distributed as dist
+
+    names = [k for k, v in metrics.items() if isinstance(v, paddle.Tensor) and int(v.numel()) == 1]
+    packed = paddle.stack([loss.detach().reshape([])]
+                          + [metrics[k].detach().astype(loss.dtype).reshape([]) for k in names])
+    dist.all_reduce(packed)
+    packed = packed / dist.get_world_size()
+    return packed[0], {**metrics, **{k: packed[i + 1] for i, k in enumerate(names)}}
+
+
 def hub_data_parallel_trainer():
-    """``paddlehub.Trainer`` with its gradients really averaged over the ranks.
+    """``paddlehub.Trainer`` that trains like one process with the global batch, on the launched ranks.
 
     PaddleHub 2.4's ``Trainer`` wraps the model in ``paddle.DataParallel`` when
     launched on several ranks, then computes the loss with
     ``self.model._layers.training_step(...)``, which bypasses the wrapper: the
     gradients are never all-reduced and every rank trains on its own share of
-    the data only.  This subclass averages them after ``backward()`` (see
-    :func:`average_gradients`); everything else (the DistributedBatchSampler,
-    rank-0-only evaluation and checkpoints) is hub.Trainer's own.  Note that
-    ``batch_size`` is then *per rank*: the global batch is ``world_size`` times it.
+    the data only.  This subclass, on 2 or more ranks:
+
+    * averages the gradients after ``backward()`` (see :func:`average_gradients`);
+    * replays the other ranks' dropout draws, so that the masks are the
+      one-process run's (see :func:`replay_random_draws_of_other_ranks`);
+    * reports the ranks' mean loss and metrics, i.e. the global batch's, in
+      hub.Trainer's log lines;
+    * resumes only if all ranks find the same ``epoch_N/`` (ranks on another
+      machine may not see rank 0's folder: then it is a clear error, not ranks
+      silently starting from different weights).
+
+    Everything else (the DistributedBatchSampler, rank-0-only evaluation and
+    checkpoints) is hub.Trainer's own.  ``batch_size`` in ``train()`` is then
+    *per rank*: the global batch is ``world_size`` times it.  On every rank the
+    trainer records ``step_losses`` (the global batch's loss at every step) and
+    ``epoch_seconds`` (``{epoch: seconds}``, training steps only, not the
+    evaluation and checkpoint that rank 0 runs after each epoch).
     """
+    import paddle
+    import paddle.distributed as dist
     import paddlehub as hub
 
     class DataParallelTrainer(hub.Trainer):
+        def __init__(self, model, optimizer, *args, **kwargs):
+            self.step_losses, self.epoch_seconds, self._epoch_started = [], {}, None
+            super().__init__(model, optimizer, *args, **kwargs)
+            if self.nranks > 1:
+                self._random_hooks = replay_random_draws_of_other_ranks(model, self.local_rank, self.nranks)
+
+        def _load_checkpoint(self):
+            if os.path.isdir(self.checkpoint_dir):  # rank 0 created it; another machine's ranks may not see it
+                super()._load_checkpoint()
+            if self.nranks > 1:
+                epochs = paddle.to_tensor([self.current_epoch, -self.current_epoch], dtype="int64")
+                dist.all_reduce(epochs, op=dist.ReduceOp.MAX)
+                latest, earliest = int(epochs[0]), -int(epochs[1])
+                if latest != earliest:
+                    raise RuntimeError(
+                        f"rank {self.local_rank}: the ranks found different checkpoints to resume from in "
+                        f"{self.checkpoint_dir} (epochs {earliest} to {latest}); resuming a data-parallel run "
+                        f"needs the folder on a file system all ranks share, or start with an empty folder")
+
         def training_step(self, batch, batch_idx):
+            if batch_idx == 0:
+                self._epoch_started = time.perf_counter()
             loss, metrics = super().training_step(batch, batch_idx)  # forward and backward on this rank's rows
             if self.nranks > 1:
                 average_gradients(self.model._layers.parameters())
+                loss, metrics = _mean_over_ranks(loss, metrics)
+            self.step_losses.append(float(loss))
             return loss, metrics
+
+        def optimizer_zero_grad(self, epoch_idx, batch_idx, optimizer):
+            super().optimizer_zero_grad(epoch_idx, batch_idx, optimizer)
+            self.epoch_seconds[epoch_idx] = time.perf_counter() - self._epoch_started
 
     return DataParallelTrainer
