@@ -6,7 +6,8 @@ def _finetune(args):
     from paddle_course.finetune.sentiment import finetune
 
     finetune(args.train, args.dev, args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-             seed=args.seed, init_from=args.init or "shipped", log_interval=args.log_interval, quiet=args.quiet)
+             seed=args.seed, init_from=args.init or "shipped", log_interval=args.log_interval, quiet=args.quiet,
+             distributed=args.distributed)
 
 
 def register(task_subparsers):
@@ -21,7 +22,9 @@ def register(task_subparsers):
     parser.add_argument("--train", type=Path, required=True, help="training TSV file")
     parser.add_argument("--dev", type=Path, default=None, help="dev TSV file, evaluated after every epoch")
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=32,
+                        help="texts per step (default 32); with --distributed the global batch, split evenly "
+                        "over the processes")
     parser.add_argument("--lr", type=float, default=5e-4, help="Adam learning rate (default 5e-4)")
     parser.add_argument("--out", type=Path, required=True,
                         help="checkpoint folder (epoch_N/, best_model/); an existing one is resumed by hub.Trainer")
@@ -29,4 +32,9 @@ def register(task_subparsers):
     parser.add_argument("--init", default=None, help="start from these weights instead of the shipped ones")
     parser.add_argument("--log-interval", type=int, default=10, help="print the loss every N steps")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel training with paddle.distributed (gloo on CPU); start it with "
+                        "`python -m paddle.distributed.launch --nproc_per_node 2 $(which paddle-course) finetune "
+                        "sentiment --distributed ...`; same global batch and final weights as one process, only "
+                        "rank 0 writes OUT; without the launcher it runs in one process")
     parser.set_defaults(func=_finetune)

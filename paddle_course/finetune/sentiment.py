@@ -8,9 +8,14 @@ prints the loss while training and the dev accuracy after every epoch and keeps
 
     hub.Module(name="course_sentiment", checkpoint="<out>")
 
-The whole loop is ``fit`` (one function, one ``seed``), so data-parallel training
-can be added in one place.
+The whole loop is ``fit`` (one function, one ``seed``). With ``distributed=True``
+(``--distributed``) it runs data-parallel on the processes started by PaddlePaddle's
+launcher, with the same global batch and the same final weights as one process::
+
+    python -m paddle.distributed.launch --nproc_per_node 2 $(which paddle-course) \\
+        finetune sentiment --distributed --train train.tsv --dev dev.tsv --out ckpt
 """
+import os
 import random
 import time
 from pathlib import Path
@@ -22,6 +27,7 @@ from paddle_course import sentiment
 from paddle_course.fileio import write_json
 from paddle_course.progress import say
 
+DISTRIBUTED_FILE = "distributed.json"  # written by rank 0 of a --distributed run, next to best_model/
 
 class SentimentDataset(paddle.io.Dataset):
     """A ``text<TAB>label`` file as ``(token_ids, label)`` pairs for ``hub.Trainer``.
@@ -65,7 +71,7 @@ def set_seed(seed):
 
 
 def fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init_from="shipped", epochs=3, batch_size=32,
-        lr=5e-4, seed=1, log_interval=50, quiet=False):
+        lr=5e-4, seed=1, log_interval=50, quiet=False, distributed=False):
     """Train the sentiment CNN with ``hub.Trainer``; return ``(network with the best dev weights, best dev acc)``.
 
     ``init_from``: ``"shipped"`` (the module's weights), a checkpoint path, or None
@@ -73,19 +79,65 @@ def fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init_from="shipp
     ``checkpoint_dir`` receives hub.Trainer's ``epoch_N/`` and ``best_model/`` plus
     ``vocab.json``/``config.json`` so it loads on its own. If it already holds
     ``epoch_N/`` folders, hub.Trainer resumes from the latest one.
+
+    ``distributed=True``: data-parallel over the processes started by
+    ``python -m paddle.distributed.launch`` (one process without it); see
+    :func:`_fit`.
     """
+    network, best_dev, _ = _fit(train_path, dev_path, checkpoint_dir, vocab=vocab, config=config,
+                                init_from=init_from, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                                log_interval=log_interval, quiet=quiet, distributed=distributed)
+    return network, best_dev
+
+
+def _fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init_from, epochs, batch_size, lr, seed,
+         log_interval, quiet, distributed):
+    """:func:`fit`, also returning the trainer (``trainer.nranks``, and with ``distributed=True`` its
+    ``step_losses`` and ``epoch_seconds``).
+
+    Data parallel (``distributed=True`` under the launcher, ``N`` ranks): every
+    rank runs this function with the same arguments and seed.
+    ``distributed.hub_data_parallel_trainer()`` is hub.Trainer with the gradient
+    averaging hub.Trainer forgets, and ``batch_size`` stays the *global* batch:
+    each rank trains on ``batch_size / N`` rows per step.  hub.Trainer's
+    ``DistributedBatchSampler`` shuffles with ``RandomState(epoch)`` on every
+    rank (the same permutation as with one process) and gives rank ``r`` the
+    ``r``-th consecutive piece of each global batch, so the ranks' pieces put
+    together are the one-process batch at every step, the last one included.
+    Dropout stays on; each rank's masks are its rows' piece of the one-process
+    mask (``distributed.replay_random_draws_of_other_ranks``).  The final
+    parameters equal the one-process run's up to float rounding
+    (``tests/test_sentiment_distributed.py``).  Only rank 0 writes (vocab,
+    config, checkpoints), evaluates on the dev set and prints; at the end it
+    loads ``best_model/`` and broadcasts those weights, so every rank returns
+    the same network without reading rank 0's files.
+    """
+    import paddle.distributed as dist
     import paddlehub as hub
     from paddlehub.utils.log import logger as hub_logger
 
+    from paddle_course import distributed as dp
+
+    launched = dp.launched_world_size()
+    if launched > 1 and not distributed:
+        raise ValueError(
+            f"this process is one of {launched} started by paddle.distributed.launch, but data-parallel training "
+            f"was not asked for: add --distributed (distributed=True), or run without the launcher. (hub.Trainer "
+            f"alone would train every process on its own share of the data, and they would drift apart)")
     paddle.set_device("cpu")
+    rank, world_size = dp.init_data_parallel() if distributed else (0, 1)
+    quiet = quiet or rank != 0
     set_seed(seed)
     checkpoint_dir = Path(checkpoint_dir)
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    vocab.save(checkpoint_dir / "vocab.json")
-    write_json(checkpoint_dir / "config.json", config)
-
     train_dataset = SentimentDataset(train_path, vocab, config["max_len"])
-    dev_dataset = SentimentDataset(dev_path, vocab, config["max_len"]) if dev_path else None
+    # dev texts are evaluated by rank 0 only (hub.Trainer's rule)
+    dev_dataset = SentimentDataset(dev_path, vocab, config["max_len"]) if dev_path and rank == 0 else None
+    rank_batch_size = dp.per_process_batch_size(len(train_dataset), batch_size, world_size,
+                                                rows=f"training texts in {train_path}")
+    if rank == 0:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        vocab.save(checkpoint_dir / "vocab.json")
+        write_json(checkpoint_dir / "config.json", config)
     network = sentiment.build_network(len(vocab), config)
     if init_from is not None:
         start = sentiment.shipped_model_dir() if init_from == "shipped" else init_from
@@ -94,47 +146,102 @@ def fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init_from="shipp
         + (f", {len(dev_dataset)} dev texts from {dev_path}" if dev_dataset else "")
         + f"; start from {init_from or 'random weights'}; {epochs} epochs, batch {batch_size}, lr {lr}, seed {seed}",
         quiet)
+    if distributed:
+        say(f"data-parallel on {_processes(world_size)}: "
+            f"{rank_batch_size} texts per process and step"
+            + ("" if world_size > 1 else " (not started by `python -m paddle.distributed.launch --nproc_per_node N "
+               "...`, so one process does it all)"), quiet)
 
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=network.parameters())
-    trainer = hub.Trainer(network, optimizer, checkpoint_dir=str(checkpoint_dir), use_vdl=False)
+    if world_size > 1:
+        dist.barrier()  # rank 0 has created checkpoint_dir before any rank's trainer looks into it
+    trainer_class = dp.hub_data_parallel_trainer() if distributed else hub.Trainer
     was_enabled = hub_logger.is_enable
     if quiet:
         hub_logger.disable()
     try:
-        trainer.train(train_dataset, epochs=epochs, batch_size=batch_size, eval_dataset=dev_dataset,
+        trainer = trainer_class(network, optimizer, checkpoint_dir=str(checkpoint_dir), use_vdl=False)
+        trainer.train(train_dataset, epochs=epochs, batch_size=rank_batch_size, eval_dataset=dev_dataset,
                       save_interval=1, log_interval=log_interval,
                       collate_fn=make_collate_fn(max(config["kernel_sizes"])))
     finally:
         if quiet and was_enabled:
             hub_logger.enable()
 
-    best = sentiment.resolve_checkpoint(checkpoint_dir)
-    network.set_state_dict(paddle.load(str(best)))
-    network.eval()
     best_dev = float(trainer.best_metrics["acc"]) if dev_dataset is not None and trainer.best_metrics else None
-    return network, best_dev
+    if world_size > 1:
+        dist.barrier()  # every rank has finished its last step before rank 0 reads best_model/
+    if rank == 0:
+        network.set_state_dict(paddle.load(str(sentiment.resolve_checkpoint(checkpoint_dir))))
+    if world_size > 1:
+        for tensor in network.state_dict().values():
+            dist.broadcast(tensor, src=0)  # rank 0's best weights to all: no rank reads another machine's files
+        shared = paddle.to_tensor([-1.0 if best_dev is None else best_dev], dtype="float64")
+        dist.broadcast(shared, src=0)
+        best_dev = None if shared.item() < 0 else shared.item()
+    network.eval()
+    return network, best_dev, trainer
 
 
 def finetune(train_path, dev_path, out_dir, *, epochs=3, batch_size=32, lr=5e-4, seed=1, init_from="shipped",
-             log_interval=50, quiet=False):
+             log_interval=50, quiet=False, distributed=False):
     """Fine-tune the shipped ``course_sentiment`` weights on ``train_path``, evaluating on ``dev_path``.
 
     Both files are ``text<TAB>label`` (1 positive, 0 negative; an optional header
     line ``text<TAB>label``). The vocabulary stays the module's: characters it has
     never seen map to ``[UNK]``. Returns the best dev accuracy, the checkpoint to
     load (``out_dir``; ``best_model/`` inside it is used) and the time taken.
+
+    ``distributed=True`` (``paddle-course finetune sentiment --distributed``):
+    data-parallel over the ranks of ``python -m paddle.distributed.launch``,
+    ``batch_size`` being the global batch (see :func:`_fit`); rank 0 also writes
+    ``distributed.json`` (processes, time per epoch, loss per epoch) and the
+    result gains ``world_size``, ``seconds_per_epoch`` and ``final_loss``.
     """
     started = time.time()
     _, vocab, config = sentiment.load_model(None if init_from == "shipped" else init_from)
-    network, best_dev = fit(train_path, dev_path, out_dir, vocab=vocab, config=config, init_from=init_from,
-                            epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, log_interval=log_interval,
-                            quiet=quiet)
+    network, best_dev, trainer = _fit(train_path, dev_path, out_dir, vocab=vocab, config=config,
+                                      init_from=init_from, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                                      log_interval=log_interval, quiet=quiet, distributed=distributed)
+    rank = trainer.local_rank
     result = {
         "checkpoint": str(out_dir),
-        "weights": str(sentiment.resolve_checkpoint(out_dir)),
+        # rank 0's file; other ranks (maybe on another machine) hold the same weights in `network` only
+        "weights": str(sentiment.resolve_checkpoint(out_dir)) if rank == 0 else None,
         "best_dev_accuracy": best_dev,
         "seconds": round(time.time() - started, 1),
     }
-    say(f"fine-tune done in {result['seconds']} s; best dev accuracy {best_dev}; "
-        f"load it with hub.Module(name=\"course_sentiment\", checkpoint=\"{out_dir}\")", quiet)
+    if distributed:
+        run = _distributed_summary(trainer, batch_size)
+        result.update({k: run[k] for k in ("world_size", "seconds_per_epoch", "final_loss")})
+        if rank == 0:
+            write_json(Path(out_dir) / DISTRIBUTED_FILE, {**result, **run})
+            say(f"{_processes(run['world_size'])}: {run['seconds_per_epoch']:.2f} s per epoch of training steps, "
+                f"last epoch's mean loss {run['final_loss']:.4f}; written to {Path(out_dir) / DISTRIBUTED_FILE}",
+                quiet)
+    if rank == 0:
+        say(f"fine-tune done in {result['seconds']} s; best dev accuracy {best_dev}; "
+            f"load it with hub.Module(name=\"course_sentiment\", checkpoint=\"{out_dir}\")", quiet)
     return result
+
+
+def _processes(world_size):
+    return f"{world_size} process{'es' if world_size > 1 else ''}"
+
+
+def _distributed_summary(trainer, batch_size):
+    """Processes, timings and losses of a data-parallel run (losses: the global batch's, the same on
+    every rank; times: this rank's training steps per epoch, without rank 0's evaluation)."""
+    epoch_seconds = [trainer.epoch_seconds[e] for e in sorted(trainer.epoch_seconds)]
+    steps = len(trainer.step_losses) // max(len(epoch_seconds), 1)
+    epoch_losses = [float(np.mean(trainer.step_losses[i * steps:(i + 1) * steps])) for i in range(len(epoch_seconds))]
+    return {
+        "world_size": trainer.nranks,
+        "backend": os.environ.get("PADDLE_DISTRI_BACKEND", "gloo") if trainer.nranks > 1 else "none (1 process)",
+        "global_batch_size": batch_size,
+        "batch_size_per_process": batch_size // trainer.nranks,
+        "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None,
+        "final_loss": epoch_losses[-1] if epoch_losses else None,
+        "epoch_seconds": epoch_seconds,
+        "epoch_losses": epoch_losses,
+    }
