@@ -1,6 +1,8 @@
 """The homework and its autograder: reference solutions pass, starters and wrong solutions fail
 with messages that name the problem, and nothing a learner's file does can crash or hang the grader."""
+import ast
 import json
+import os
 import time
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 from paddle_course.cli import main
 from paddle_course.grading import grade
 from paddle_course.grading.registry import assignment_ids, load_assignment, reference_solution
-from paddle_course.paths import homework_path
+from paddle_course.paths import PACKAGE_DIR, homework_path
 
 WRONG_DIR = Path(__file__).parent / "homework_wrong"
 SEED = 2024
@@ -35,12 +37,28 @@ WRONG_SOLUTIONS = {
     "hw04_sum_loss": ("train_matches_numpy", "sum over the batch"),
     "hw04_no_shuffle": ("train_matches_numpy", "never shuffled"),
     "hw04_swapped_linear": ("regressor_structure", "sizes are swapped"),
+    "hw05_label_float": ("dataset_items", "class ids must be int64"),
+    "hw05_sum_loss": ("training_step_loss_and_accuracy", "sum over the batch"),
+    "hw05_no_shipped_weights": ("pretrained_model_is_the_shipped_module", "shipped weights were not loaded"),
+    "hw05_no_eval": ("pretrained_model_is_the_shipped_module", "call model.eval()"),
+    "hw05_accuracy_threshold": ("validation_step_loss_and_accuracy", "use logits.argmax(axis=1)"),
+    "hw05_last_epoch": ("finetune_returns_the_best_epoch", "after the last epoch"),
 }
+# grading these starts a process that imports paddle (and paddlehub), and hw05 fine-tunes for real
+PADDLE_ASSIGNMENTS = ("hw04", "hw05")
+# over ~20 s even for the reference: two fine-tuning runs and a checkpoint loaded back
+SLOW_ASSIGNMENTS = ("hw05",)
 
 
 def _slow_if_paddle(names):
     # each Paddle grading starts a process that imports paddle; the wrong ones run with -m slow
-    return [pytest.param(name, marks=pytest.mark.slow) if name.startswith("hw04") else name for name in names]
+    return [pytest.param(name, marks=pytest.mark.slow) if name.startswith(PADDLE_ASSIGNMENTS) else name
+            for name in names]
+
+
+def _slow_assignments(assignment_ids):
+    return [pytest.param(assignment_id, marks=pytest.mark.slow) if assignment_id in SLOW_ASSIGNMENTS
+            else assignment_id for assignment_id in assignment_ids]
 
 
 def _statuses(report):
@@ -48,10 +66,11 @@ def _statuses(report):
 
 
 def test_registry_finds_every_assignment_by_id_number_or_folder():
-    assert {"hw01", "hw02", "hw03", "hw04"} <= set(ASSIGNMENTS)
+    assert {"hw01", "hw02", "hw03", "hw04", "hw05"} <= set(ASSIGNMENTS)
     assert load_assignment("2")[0].id == "hw02"
     assert load_assignment("hw03_two_layer_backprop")[0].id == "hw03"
-    with pytest.raises(ValueError, match="hw01, hw02, hw03, hw04"):
+    assert load_assignment("hw05_finetune")[0].id == "hw05"
+    with pytest.raises(ValueError, match="hw01, hw02, hw03, hw04, hw05"):
         load_assignment("hw99")
     for assignment_id in ASSIGNMENTS:
         assignment, specs = load_assignment(assignment_id)
@@ -61,7 +80,7 @@ def test_registry_finds_every_assignment_by_id_number_or_folder():
         assert "TEACHER'S COPY" in reference_solution(assignment).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment_id", _slow_assignments(ASSIGNMENTS))
 def test_reference_solutions_score_full_marks(assignment_id):
     assignment, _ = load_assignment(assignment_id)
     report = grade(assignment_id, reference_solution(assignment), seed=SEED)
@@ -196,6 +215,23 @@ def test_a_runaway_allocation_becomes_a_memory_error_report(tmp_path):
     assert "MemoryError" in report.result("linear_forward_values").message
 
 
+def test_hw05_slang_reviews_are_seeded_balanced_and_misread_by_the_shipped_module():
+    # the domain shift hw05's fine-tuning check relies on
+    import numpy as np
+
+    from paddle_course import sentiment
+    from paddle_course.grading.checks.hw05 import slang_reviews
+
+    first, again = slang_reviews(np.random.default_rng(3), 120), slang_reviews(np.random.default_rng(3), 120)
+    assert first == again
+    assert first != slang_reviews(np.random.default_rng(4), 120)
+    assert sum(label for _, label in first) == 60
+    network, vocab, config = sentiment.load_model()
+    probs = sentiment.predict_probs(network, vocab, config, [text for text, _ in first])
+    accuracy = np.mean((probs >= 0.5) == np.array([label for _, label in first]))
+    assert accuracy < 0.4  # measured 0.17-0.28: the shipped weights read slang the wrong way round
+
+
 @pytest.mark.slow
 def test_infinite_loop_at_import_time_is_stopped(tmp_path):
     report = grade("hw01", _write(tmp_path, "while True:\n    pass\n"), timeout=1.0, seed=SEED)
@@ -223,6 +259,34 @@ def test_homework_start_copies_the_starter_and_refuses_to_overwrite(tmp_path, ca
     assert main(["homework", "start", "hw02", str(workdir)]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
     assert solution.read_text(encoding="utf-8") == "# my work\n"
+
+
+def test_homework_start_hw05_gives_the_finetune_starter(tmp_path, capsys):
+    assert main(["homework", "start", "hw05", str(tmp_path / "hw05")]) == 0
+    solution = (tmp_path / "hw05" / "solution.py").read_text(encoding="utf-8")
+    assert solution == homework_path("hw05_finetune", "starter.py").read_text(encoding="utf-8")
+    assert "hub.Trainer" in solution and "TEACHER'S COPY" not in solution
+    assert "paddle-course homework check hw05" in capsys.readouterr().out
+
+
+def test_setup_installs_every_assignment_but_not_the_teachers_copies():
+    """Evaluate the data_files expression of setup.py's setup() call (without running setup)."""
+    setup_py = PACKAGE_DIR.parent / "setup.py"
+    if not setup_py.is_file():
+        pytest.skip("an installed copy has no setup.py")
+    tree = ast.parse(setup_py.read_text(encoding="utf-8"))
+    helpers = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    namespace = {"os": os, "HERE": str(setup_py.parent)}
+    exec(compile(ast.Module(body=helpers, type_ignores=[]), str(setup_py), "exec"), namespace)
+    call = next(node for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setup")
+    expression = next(keyword.value for keyword in call.keywords if keyword.arg == "data_files")
+    data_files = eval(compile(ast.Expression(expression), str(setup_py), "eval"), namespace)
+    installed = {path.replace(os.sep, "/") for _, paths in data_files for path in paths}
+    for assignment_id in ASSIGNMENTS:
+        folder = load_assignment(assignment_id)[0].folder
+        assert {f"homework/{folder}/README.md", f"homework/{folder}/starter.py"} <= installed
+    assert not [path for path in installed if path.startswith("homework/solutions/")]
 
 
 def test_homework_check_exit_code_and_json(tmp_path, capsys):
