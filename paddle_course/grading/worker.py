@@ -68,8 +68,8 @@ def describe_exception(exc, submission):
         return (f"not implemented yet: {frame or 'your code'} still raises NotImplementedError{todo}. "
                 "Fill in the TODO and run the check again.")
     if isinstance(exc, ModuleNotFoundError):
-        return (f"ModuleNotFoundError: {exc}. Only numpy (and paddle for the Paddle homework) "
-                "and the Python standard library are available to your file.")
+        return (f"ModuleNotFoundError: {exc}. Only numpy (paddle for the Paddle homework, paddlehub and "
+                "paddle_course for the fine-tuning one) and the Python standard library are available to your file.")
     where = _learner_frame(exc, submission)
     if not where:  # raised in the check, on something the learner's code returned
         return (f"the check could not use what your code returned ({type(exc).__name__}: {exc}); "
