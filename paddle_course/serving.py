@@ -50,6 +50,7 @@ size limit, and passes ``paths``/``output_dir`` from the client to the module.  
 process survives all of these (300 mixed bad requests, then a good one answered), but
 its log fills with a traceback per HTTP 500.
 """
+import contextlib
 import base64
 import binascii
 import inspect
@@ -289,6 +290,24 @@ def _read_body(stream, limit):
     return None
 
 
+@contextlib.contextmanager
+def _graph_mode_restored():
+    """Give back Paddle's graph mode as it was before a module call.
+
+    PaddleHub 2.4 runs each method of a module that is not a ``paddle.nn.Layer``
+    inside ``paddle.enable_static()`` and does not switch back when the method
+    raises, so one bad request would leave every later dygraph module in static mode.
+    """
+    import paddle
+
+    was_dynamic = paddle.in_dynamic_mode()
+    try:
+        yield
+    finally:
+        if was_dynamic and not paddle.in_dynamic_mode():
+            paddle.disable_static()
+
+
 def create_app(modules, max_body_mb=DEFAULT_MAX_BODY_MB):
     """The Flask app serving ``modules`` (``{name: module instance}``) under ``/predict/<name>``.
 
@@ -359,7 +378,7 @@ def create_app(modules, max_body_mb=DEFAULT_MAX_BODY_MB):
         serving_method = getattr(config["module"], config["method_name"])
         arguments = dict(config["predict_args"], **inputs)
         try:
-            with model_lock:
+            with model_lock, _graph_mode_restored():
                 results = serving_method(**arguments)
         except (ValueError, TypeError) as err:
             return reply("101", str(err) or type(err).__name__, "", 400)
