@@ -30,7 +30,7 @@ from paddle_course.paths import hub_module_dir
 # The network inside the course_sentiment module (a character TextCNN, paddle_course/sentiment.py):
 # forward(token_ids) maps int64 ids [B, L] (0 = padding) to logits [B, 2] (0 negative, 1 positive).
 # Subclassing it keeps its layer names, so hub.Trainer's checkpoints load straight back into the module.
-SentimentCNN = sentiment._network_class()
+SentimentCNN = sentiment.network_class()
 
 MODULE_DIR = hub_module_dir("course_sentiment")
 ASSETS = sentiment.shipped_model_dir()  # the module's model.pdparams, vocab.json and config.json
