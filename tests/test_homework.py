@@ -13,37 +13,12 @@ from paddle_course.grading import grade
 from paddle_course.grading.registry import assignment_ids, load_assignment, reference_solution
 from paddle_course.paths import PACKAGE_DIR, homework_path
 
-WRONG_DIR = Path(__file__).parent / "homework_wrong"
+from homework_mistakes import MISTAKES, write_wrong_solution
+
 SEED = 2024
 # every registered assignment (a new hwNN is tested as soon as its checks module exists)
 ASSIGNMENTS = assignment_ids()
 
-# wrong solution -> (the check that must fail, words its message must contain)
-WRONG_SOLUTIONS = {
-    "hw01_sign_error": ("linear_gradients", "sign is flipped"),
-    "hw01_missing_factor_two": ("linear_gradients", "factor 2 is missing"),
-    "hw01_shared_not_added": ("shared_gradients_add", "ADD the gradients of all paths"),
-    "hw01_sigmoid_nan": ("sigmoid_saturated", "NaN"),
-    "hw02_sign_error": ("gradient_w_values", "sign is flipped"),
-    "hw02_sum_not_mean": ("gradient_w_values", "missing 1/N"),
-    "hw02_bias_times_x": ("gradient_b_values", "multiplied by x"),
-    "hw02_no_shuffle": ("train_matches_reference", "never shuffled"),
-    "hw02_loop_over_samples": ("gradient_is_vectorised", "for loop"),
-    "hw03_missing_mean": ("gradient_output_layer", "1/N is missing"),
-    "hw03_transposed_weights": ("gradient_keys_and_shapes", "transposed"),
-    "hw03_relu_grad_times_a": ("gradient_hidden_layer_relu", "mask 1[a > 0]"),
-    "hw03_sigmoid_grad_of_a": ("gradient_sigmoid", "h (1 - h)"),
-    "hw04_no_clear_grad": ("train_matches_numpy", "clear_grad() is missing"),
-    "hw04_sum_loss": ("train_matches_numpy", "sum over the batch"),
-    "hw04_no_shuffle": ("train_matches_numpy", "never shuffled"),
-    "hw04_swapped_linear": ("regressor_structure", "sizes are swapped"),
-    "hw05_label_float": ("dataset_items", "class ids must be int64"),
-    "hw05_sum_loss": ("training_step_loss_and_accuracy", "sum over the batch"),
-    "hw05_no_shipped_weights": ("pretrained_model_is_the_shipped_module", "shipped weights were not loaded"),
-    "hw05_no_eval": ("pretrained_model_is_the_shipped_module", "call model.eval()"),
-    "hw05_accuracy_threshold": ("validation_step_loss_and_accuracy", "use logits.argmax(axis=1)"),
-    "hw05_last_epoch": ("finetune_returns_the_best_epoch", "after the last epoch"),
-}
 # grading these starts a process that imports paddle (and paddlehub), and hw05 fine-tunes for real
 PADDLE_ASSIGNMENTS = ("hw04", "hw05")
 # over ~20 s even for the reference: two fine-tuning runs and a checkpoint loaded back
@@ -101,19 +76,19 @@ def test_untouched_starters_score_zero_and_point_at_the_todo(assignment_id):
         assert result.hint  # the formula to start from
 
 
-@pytest.mark.parametrize("name", _slow_if_paddle(sorted(WRONG_SOLUTIONS)))
-def test_wrong_solutions_fail_a_check_that_names_the_mistake(name):
-    check_name, words = WRONG_SOLUTIONS[name]
-    report = grade(name[:4], WRONG_DIR / f"{name}.py", seed=SEED)
+@pytest.mark.parametrize("name", _slow_if_paddle(sorted(set(MISTAKES) - {"hw02_infinite_loop"})))
+def test_wrong_solutions_fail_a_check_that_names_the_mistake(name, tmp_path):
+    check_name, words = MISTAKES[name].check, MISTAKES[name].words
+    report = grade(name[:4], write_wrong_solution(name, tmp_path), seed=SEED)
     result = report.result(check_name)
     assert result.status == "FAIL", f"{check_name} passed for {name}"
     assert words in result.message
     assert report.score < report.max_score
 
 
-def test_wrong_solutions_are_caught_with_other_seeds_too():
+def test_wrong_solutions_are_caught_with_other_seeds_too(tmp_path):
     for seed in (1, 99):
-        report = grade("hw02", WRONG_DIR / "hw02_sum_not_mean.py", seed=seed)
+        report = grade("hw02", write_wrong_solution("hw02_sum_not_mean", tmp_path), seed=seed)
         assert "missing 1/N" in report.result("gradient_w_values").message
 
 
@@ -129,9 +104,9 @@ def test_inputs_are_random_per_seed_and_repeat_with_the_same_seed(tmp_path):
     assert seen(1).startswith("inputs")
 
 
-def test_infinite_loop_is_stopped_at_the_time_limit_and_reported_as_timeout():
+def test_infinite_loop_is_stopped_at_the_time_limit_and_reported_as_timeout(tmp_path):
     started = time.monotonic()
-    report = grade("hw02", WRONG_DIR / "hw02_infinite_loop.py", timeout=1.0, seed=SEED)
+    report = grade("hw02", write_wrong_solution("hw02_infinite_loop", tmp_path), timeout=1.0, seed=SEED)
     elapsed = time.monotonic() - started
     statuses = _statuses(report)
     assert statuses["gradient_w_values"] == "PASS"  # checks after a timeout still run
