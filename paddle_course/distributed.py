@@ -378,9 +378,10 @@ def hub_data_parallel_trainer():
     """
     import paddle
     import paddle.distributed as dist
-    import paddlehub as hub
 
-    class DataParallelTrainer(hub.Trainer):
+    from paddle_course.finetune import atomic_trainer
+
+    class DataParallelTrainer(atomic_trainer()):
         def __init__(self, model, optimizer, *args, **kwargs):
             self.step_losses, self.epoch_seconds, self._epoch_started = [], {}, None
             super().__init__(model, optimizer, *args, **kwargs)

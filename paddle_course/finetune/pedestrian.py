@@ -10,8 +10,6 @@ At the end the exact mAP@0.5 over the whole dev set is measured and written to
 
     hub.Module(name="course_pedestrian", detector="paddle", checkpoint="<out>")
 """
-import os
-import pickle
 import random
 import time
 from pathlib import Path
@@ -22,7 +20,8 @@ import paddle
 from paddle_course.detection import centernet
 from paddle_course.detection.metrics import mean_average_precision
 from paddle_course.detection.voc import load_voc, read_image
-from paddle_course.fileio import atomic_dir, atomic_path, write_json
+from paddle_course.fileio import write_json
+from paddle_course.finetune import atomic_trainer
 from paddle_course.paths import hub_module_dir
 from paddle_course.progress import say
 
@@ -100,24 +99,6 @@ class PedestrianFinetuneModel(paddle.nn.Layer):
 
 
 
-def _trainer_class():
-    import paddlehub as hub
-
-    class _AtomicTrainer(hub.Trainer):
-        """hub.Trainer whose checkpoints are written atomically (a crash never leaves half a file)."""
-
-        def save_model(self, save_dir):
-            with atomic_dir(save_dir) as tmp:
-                paddle.save(self.model.state_dict(), os.path.join(tmp, "model.pdparams"))
-                paddle.save(self.optimizer.state_dict(), os.path.join(tmp, "model.pdopt"))
-
-        def _save_metrics(self):
-            with atomic_path(os.path.join(self.checkpoint_dir, "metrics.pkl")) as tmp:
-                with open(tmp, "wb") as file:
-                    pickle.dump(self.best_metrics, file)
-
-    return _AtomicTrainer
-
 
 def set_seed(seed):
     """Seed weight init (Paddle), the flips (NumPy generator of the data set) and Python's random."""
@@ -161,7 +142,7 @@ def finetune(train_dir, dev_dir=None, epochs=10, batch_size=16, lr=2e-3, out_dir
         init_checkpoint = SHIPPED_WEIGHTS if SHIPPED_WEIGHTS.is_file() else None
     model = PedestrianFinetuneModel(init_checkpoint)
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
-    trainer = _trainer_class()(model, optimizer, use_gpu=False, use_vdl=False, checkpoint_dir=str(out_dir))
+    trainer = atomic_trainer()(model, optimizer, use_gpu=False, use_vdl=False, checkpoint_dir=str(out_dir))
     start = time.perf_counter()
     steps = max(1, (len(train_ds) + batch_size - 1) // batch_size)
     trainer.train(train_ds, epochs=epochs, batch_size=batch_size, eval_dataset=dev_ds,
