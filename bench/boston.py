@@ -15,7 +15,9 @@ import os
 import sys
 import time
 
-os.environ.setdefault("GLOG_minloglevel", "2")
+from paddle_course.progress import quiet_library_noise
+
+quiet_library_noise()  # before Paddle is imported: GLOG reads its level at start-up
 
 import numpy as np  # noqa: E402
 

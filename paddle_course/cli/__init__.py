@@ -6,9 +6,9 @@ library function, so everything the CLI does can also be done from Python.
 """
 import argparse
 import importlib
-import os
 import sys
-import warnings
+
+from paddle_course.progress import quiet_library_noise
 
 # (module in paddle_course.cli, one line for --help), in the order of the course
 COMMAND_MODULES = (
@@ -48,18 +48,6 @@ def build_parser():
     return parser
 
 
-def _quiet_library_noise():
-    """Keep the learner's terminal for the course's own output.
-
-    Paddle's C++ side logs every executor start at INFO level, and a few imported
-    packages warn about things a learner cannot act on (no ccache for custom ops,
-    setuptools replacing distutils, a PIR tensor without a ``place``).
-    """
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    for message in ("No ccache found", "Setuptools is replacing distutils", "Tensor do not have 'place'"):
-        warnings.filterwarnings("ignore", message=message)
-
-
 def _with_default_action(parser, argv):
     """Insert a group's default action when the word after the group is not one of its actions."""
     if len(argv) < 2 or argv[0] not in DEFAULT_ACTIONS or argv[1].startswith("-"):
@@ -70,7 +58,7 @@ def _with_default_action(parser, argv):
 
 
 def main(argv=None):
-    _quiet_library_noise()
+    quiet_library_noise()
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(_with_default_action(parser, argv))
