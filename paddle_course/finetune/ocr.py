@@ -46,6 +46,7 @@ import paddle.nn as nn
 from .. import ocr
 from ..fileio import atomic_path, write_json, write_text
 from ..progress import progress, say
+from . import atomic_trainer
 
 HEIGHT = 32
 MAX_WIDTH = 640
@@ -433,7 +434,6 @@ def finetune(train, dev=None, epochs=5, batch_size=32, lr=1e-3, out="ocr_finetun
         ``{"checkpoint", "before", "after", "seconds"}``; ``before``/``after`` are
         ``{"acc", "char_acc", "lines"}`` on dev (on train when no dev is given).
     """
-    import paddlehub as hub
 
     paddle.set_device("cpu")
     _seed_everything(seed)
@@ -454,7 +454,7 @@ def finetune(train, dev=None, epochs=5, batch_size=32, lr=1e-3, out="ocr_finetun
     trainer_dir = out / "trainer"
     shutil.rmtree(trainer_dir, ignore_errors=True)  # a rerun starts from `base`, not from old epochs
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
-    trainer = hub.Trainer(model, optimizer, use_vdl=False, checkpoint_dir=str(trainer_dir))
+    trainer = atomic_trainer()(model, optimizer, use_vdl=False, checkpoint_dir=str(trainer_dir))
     started = time.time()
     trainer.train(train_set, epochs=epochs, batch_size=batch_size, eval_dataset=dev_set,
                   log_interval=max(1, math.ceil(len(train_set) / batch_size)), save_interval=1,
