@@ -23,6 +23,7 @@ single-threaded (OMP_NUM_THREADS=1 unless set).
 """
 import argparse
 import base64
+import http.client
 import json
 import os
 import socket
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -281,6 +283,11 @@ def stop_server(process):
         process.wait(timeout=15)
 
 
+def check_reply(reply, name):
+    if reply["status"] != "000":
+        raise RuntimeError(f"{name} served an error: {reply['msg']}")
+
+
 def bench_serving(table, quick, cases):
     """``cases``: (label, module name, in-process call, request body, repeats); one server serves all."""
     if not cases:
@@ -294,34 +301,43 @@ def bench_serving(table, quick, cases):
                 data = json.dumps(body).encode("utf-8")
                 url = f"{base_url}/predict/{name}"
 
-                def request(url=url, data=data, name=name):
+                def request_new_connection(url=url, data=data, name=name):
                     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
                     with urllib.request.urlopen(req, timeout=120) as response:
-                        reply = json.loads(response.read())
-                    if reply["status"] != "000":
-                        raise RuntimeError(f"{name} served an error: {reply['msg']}")
+                        check_reply(json.loads(response.read()), name)
+
+                # a client that keeps its connection open (requests.Session, a browser, an app server)
+                connection = http.client.HTTPConnection(urllib.parse.urlsplit(base_url).netloc, timeout=120)
+
+                def request_keep_alive(url=url, data=data, name=name):
+                    connection.request("POST", urllib.parse.urlsplit(url).path, body=data,
+                                       headers={"Content-Type": "application/json"})
+                    check_reply(json.loads(connection.getresponse().read()), name)
 
                 def timed(function, into):
                     start = time.perf_counter()
                     function()
                     into.append(time.perf_counter() - start)
 
-                served, local = [], []
-                for _ in range(3):  # warm-up both
-                    request()
-                    call()
-                for index in range(repeats):  # interleaved, alternating: both see the same machine load
-                    if index % 2:
-                        timed(request, served)
-                        timed(call, local)
-                    else:
-                        timed(call, local)
-                        timed(request, served)
-                ratio = percentile_ms(served, 50) / percentile_ms(local, 50)
-                table.add(f"served {label}: p50 / p99 over {repeats} requests (in-process p50 / p99)",
-                          f"{percentile_ms(served, 50):.1f} / {percentile_ms(served, 99):.1f} ms "
-                          f"({percentile_ms(local, 50):.1f} / {percentile_ms(local, 99):.1f} ms): {ratio:.2f}x",
-                          "p50 <= 1.5x in-process", ratio <= 1.5)
+                for how, request in (("keep-alive connection", request_keep_alive),
+                                     ("new connection per request", request_new_connection)):
+                    served, local = [], []
+                    for _ in range(3):  # warm-up both
+                        request()
+                        call()
+                    for index in range(repeats):  # interleaved, alternating: both see the same machine load
+                        if index % 2:
+                            timed(request, served)
+                            timed(call, local)
+                        else:
+                            timed(call, local)
+                            timed(request, served)
+                    ratio = percentile_ms(served, 50) / percentile_ms(local, 50)
+                    table.add(f"served {label}, {how}: p50 / p99 over {repeats} requests (in-process p50 / p99)",
+                              f"{percentile_ms(served, 50):.1f} / {percentile_ms(served, 99):.1f} ms "
+                              f"({percentile_ms(local, 50):.1f} / {percentile_ms(local, 99):.1f} ms): {ratio:.2f}x",
+                              "p50 <= 1.5x in-process", ratio <= 1.5)
+                connection.close()
         finally:
             stop_server(process)
 
