@@ -17,16 +17,14 @@ from pathlib import Path
 import numpy as np
 import paddle
 
-from paddle_course.detection import centernet
+from paddle_course.detection import SHIPPED_CHECKPOINT, centernet
 from paddle_course.detection.metrics import mean_average_precision
 from paddle_course.detection.voc import load_voc, read_image
 from paddle_course.fileio import write_json
 from paddle_course.finetune import atomic_trainer
-from paddle_course.paths import hub_module_dir
 from paddle_course.progress import say
 
 MAX_BOXES = 32
-SHIPPED_WEIGHTS = hub_module_dir("course_pedestrian") / "assets" / "pedestrian_centernet.pdparams"
 
 
 class VOCPedestrianDataset(paddle.io.Dataset):
@@ -139,7 +137,7 @@ def finetune(train_dir, dev_dir=None, epochs=10, batch_size=16, lr=2e-3, out_dir
         dev_ds = VOCPedestrianDataset(train_dir, "val")
     say(f"training on {len(train_ds)} images, evaluating on {len(dev_ds) if dev_ds else 0}", quiet)
     if init_checkpoint == "shipped":
-        init_checkpoint = SHIPPED_WEIGHTS if SHIPPED_WEIGHTS.is_file() else None
+        init_checkpoint = SHIPPED_CHECKPOINT if SHIPPED_CHECKPOINT.is_file() else None
     model = PedestrianFinetuneModel(init_checkpoint)
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
     trainer = atomic_trainer()(model, optimizer, use_gpu=False, use_vdl=False, checkpoint_dir=str(out_dir))
