@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from paddle_course.progress import quiet_library_noise
+from paddle_course.common.progress import quiet_library_noise
 
 quiet_library_noise()  # before Paddle is imported: GLOG reads its level at start-up
 

@@ -36,7 +36,7 @@ import urllib.request
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-from paddle_course.progress import quiet_library_noise  # noqa: E402
+from paddle_course.common.progress import quiet_library_noise  # noqa: E402
 
 quiet_library_noise()  # before Paddle is imported: GLOG reads its level at start-up
 if "HUB_HOME" not in os.environ:
@@ -46,7 +46,7 @@ if "HUB_HOME" not in os.environ:
 import numpy as np  # noqa: E402
 
 from paddle_course import serving  # noqa: E402
-from paddle_course.paths import hub_module_dir  # noqa: E402
+from paddle_course.common.paths import hub_module_dir  # noqa: E402
 
 
 class Table:

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from paddle_course.data import Normalizer, closed_form_solution, load_dataset, split_xy
-from paddle_course.fileio import atomic_path, write_json, write_text
+from paddle_course.common.fileio import atomic_path, write_json, write_text
 from paddle_course.numpy_net import Network
-from paddle_course.progress import say
+from paddle_course.common.progress import say
 
 IMPLEMENTATIONS = ("numpy", "dygraph", "static")
 PARAMS_FILE = "params.npz"

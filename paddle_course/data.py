@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_course.paths import data_path
+from paddle_course.common.paths import data_path
 
 FEATURE_NAMES = (
     "CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE",

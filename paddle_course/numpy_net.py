@@ -13,7 +13,7 @@ the plain ``update`` step: it receives the ``params`` and ``gradients`` dicts.
 import numpy as np
 
 from paddle_course.data import check_batch_size, minibatch_indices
-from paddle_course.progress import progress
+from paddle_course.common.progress import progress
 
 
 class TrainingDiverged(ArithmeticError):

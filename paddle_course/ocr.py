@@ -26,9 +26,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .fileio import atomic_path, write_json
-from .paths import hub_module_dir
-from .progress import say
+from paddle_course.common.fileio import atomic_path, write_json
+from paddle_course.common.paths import hub_module_dir
+from paddle_course.common.progress import say
 
 MODULE_NAME = "course_ocr"
 MODULE_DIR = hub_module_dir(MODULE_NAME)

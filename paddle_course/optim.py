@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_course.fileio import save_figure, write_json, write_text
-from paddle_course.progress import say
+from paddle_course.common.fileio import save_figure, write_json, write_text
+from paddle_course.common.progress import say
 
 
 def _check_positive(name, value):

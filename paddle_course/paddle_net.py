@@ -21,9 +21,9 @@ import paddle
 import paddle.nn.functional as F
 
 from paddle_course.data import NUM_FEATURES, check_batch_size, minibatch_indices
-from paddle_course.fileio import atomic_dir
+from paddle_course.common.fileio import atomic_dir
 from paddle_course.numpy_net import TrainingDiverged
-from paddle_course.progress import progress
+from paddle_course.common.progress import progress
 
 MODEL_FILE_PREFIX = "regressor"  # <dir>/regressor.json + regressor.pdiparams
 

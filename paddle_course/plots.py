@@ -5,7 +5,7 @@ matplotlib.use("Agg")  # scripts and CI have no screen
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from paddle_course.fileio import save_figure  # noqa: E402
+from paddle_course.common.fileio import save_figure  # noqa: E402
 
 
 def plot_gd_vs_sgd(gd_losses, sgd_losses, optimum, path, sgd_label="mini-batch SGD"):

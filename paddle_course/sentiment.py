@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_course.fileio import atomic_dir, save_figure, write_json, write_text
-from paddle_course.paths import data_path, hub_module_dir
-from paddle_course.progress import progress, say
+from paddle_course.common.fileio import atomic_dir, save_figure, write_json, write_text
+from paddle_course.common.paths import data_path, hub_module_dir
+from paddle_course.common.progress import progress, say
 
 MODULE_NAME = "course_sentiment"
 LABEL_KEYS = ("negative", "positive")  # index = label: 0 negative, 1 positive

@@ -14,9 +14,9 @@ import numpy as np
 
 from paddle_course import boston
 from paddle_course.data import load_dataset
-from paddle_course.fileio import write_json
+from paddle_course.common.fileio import write_json
 from paddle_course.plots import plot_gd_vs_sgd, plot_predictions
-from paddle_course.progress import say
+from paddle_course.common.progress import say
 
 # (title, module with a ``demo(out_dir, quiet)`` function), in the order of course section 1.6
 HUB_DEMOS = (

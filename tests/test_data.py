@@ -99,7 +99,7 @@ def test_atomic_writes_leave_ordinary_permissions_and_no_temporaries(tmp_path):
     import os
     import stat
 
-    from paddle_course.fileio import atomic_dir, atomic_path, write_text
+    from paddle_course.common.fileio import atomic_dir, atomic_path, write_text
 
     mask = os.umask(0o022)
     try:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from paddle_course import distributed
+from paddle_course.common import parallel
 from paddle_course.data import load_data, minibatch_indices
 
 LAUNCH_TIMEOUT = 240  # seconds; two ranks of 30 short epochs take ~15 s on an idle 2-core machine
@@ -19,7 +20,7 @@ LAUNCH_TIMEOUT = 240  # seconds; two ranks of 30 short epochs take ~15 s on an i
 @pytest.mark.parametrize("world_size,batch_size", [(2, 10), (2, 4), (4, 8)])
 def test_sampler_splits_every_global_batch_into_equal_consecutive_pieces(world_size, batch_size):
     num_samples = 404  # the Boston training rows
-    per_rank = [list(distributed.local_batch_sampler(num_samples, batch_size, world_size, rank))
+    per_rank = [list(parallel.local_batch_sampler(num_samples, batch_size, world_size, rank))
                 for rank in range(world_size)]
     global_batches = minibatch_indices(num_samples, batch_size, shuffle=False)
     assert all(len(batches) == len(global_batches) for batches in per_rank)
@@ -31,9 +32,9 @@ def test_sampler_splits_every_global_batch_into_equal_consecutive_pieces(world_s
 
 def test_sampler_refuses_uneven_splits():
     with pytest.raises(ValueError, match="global batch size 10 must be divisible by the number of processes 4"):
-        distributed.local_batch_sampler(404, 10, 4, 0)
+        parallel.local_batch_sampler(404, 10, 4, 0)
     with pytest.raises(ValueError, match="405 training rows cannot be split evenly over 2 processes"):
-        distributed.local_batch_sampler(405, 10, 2, 0)
+        parallel.local_batch_sampler(405, 10, 2, 0)
 
 
 def test_one_process_data_parallel_loop_equals_train_dygraph():
@@ -54,7 +55,7 @@ def test_one_process_data_parallel_loop_equals_train_dygraph():
 
 
 def test_ranks_other_than_zero_write_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(distributed, "init_data_parallel", lambda: (1, 2))
+    monkeypatch.setattr(parallel, "init_data_parallel", lambda: (1, 2))
     monkeypatch.setattr(distributed, "train_dygraph_distributed",
                         lambda model, data, epochs, *args, **kwargs: ([0.5] * epochs, [0.01] * epochs))
     result = distributed.train_boston(tmp_path / "out", epochs=3, quiet=True)
@@ -164,7 +165,7 @@ import paddle
 paddle.set_default_dtype("float64")
 import paddlehub as hub
 
-from paddle_course import distributed
+from paddle_course.common.trainer import hub_data_parallel_trainer
 
 
 class Rows(paddle.io.Dataset):
@@ -192,7 +193,7 @@ class Model(paddle.nn.Layer):
 
 out, batch_size = sys.argv[1], int(sys.argv[2])
 rank = int(os.environ.get("PADDLE_TRAINER_ID", "0"))
-for kind, trainer_class in (("plain", hub.Trainer), ("fixed", distributed.hub_data_parallel_trainer())):
+for kind, trainer_class in (("plain", hub.Trainer), ("fixed", hub_data_parallel_trainer())):
     paddle.seed(0)
     model = Model()
     opt = paddle.optimizer.Adam(learning_rate=0.05, parameters=model.parameters())
@@ -232,5 +233,5 @@ def test_average_gradients_leaves_a_single_process_alone():
     layer = paddle.nn.Linear(3, 1)
     paddle.mean(layer(paddle.ones([2, 3]))).backward()
     before = layer.weight.grad.numpy().copy()
-    distributed.average_gradients(layer.parameters())
+    parallel.average_gradients(layer.parameters())
     np.testing.assert_array_equal(layer.weight.grad.numpy(), before)

@@ -2,7 +2,7 @@
 import paddle
 import pytest
 
-from paddle_course.finetune import atomic_trainer
+from paddle_course.common.trainer import atomic_trainer
 
 
 def test_an_interrupted_checkpoint_save_keeps_the_previous_one(tmp_path, monkeypatch):
@@ -34,7 +34,7 @@ def test_an_interrupted_checkpoint_save_keeps_the_previous_one(tmp_path, monkeyp
 
 
 def test_the_trainer_class_is_shared():
-    from paddle_course.distributed import hub_data_parallel_trainer
+    from paddle_course.common.trainer import hub_data_parallel_trainer
 
     assert atomic_trainer() is atomic_trainer()
     assert issubclass(hub_data_parallel_trainer(), atomic_trainer())

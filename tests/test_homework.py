@@ -11,7 +11,7 @@ import pytest
 from paddle_course.cli import main
 from paddle_course.grading import grade
 from paddle_course.grading.registry import assignment_ids, load_assignment, reference_solution
-from paddle_course.paths import PACKAGE_DIR, homework_path
+from paddle_course.common.paths import PACKAGE_DIR, homework_path
 
 from homework_mistakes import MISTAKES, write_wrong_solution
 

@@ -18,7 +18,7 @@ from paddle_course import detection  # noqa: E402
 from paddle_course.cli import main as cli_main  # noqa: E402
 from paddle_course.detection.metrics import mean_average_precision, voc_ap  # noqa: E402
 from paddle_course.detection.voc import load_voc, read_voc_annotation, write_voc_annotation  # noqa: E402
-from paddle_course.paths import hub_module_dir  # noqa: E402
+from paddle_course.common.paths import hub_module_dir  # noqa: E402
 
 MODULE_DIR = hub_module_dir("course_pedestrian")
 RESULT_KEYS = {"data", "save_path"}

@@ -14,7 +14,7 @@ os.environ.setdefault("HUB_HOME", tempfile.mkdtemp(prefix="hub_home_sentiment_")
 
 from paddle_course import sentiment  # noqa: E402
 from paddle_course.cli import main as cli_main  # noqa: E402
-from paddle_course.paths import hub_module_dir  # noqa: E402
+from paddle_course.common.paths import hub_module_dir  # noqa: E402
 
 MODULE_DIR = hub_module_dir("course_sentiment")
 # Measured held-out accuracy of the shipped weights is in assets/metrics.json; this floor

@@ -16,9 +16,10 @@ os.environ.setdefault("HUB_HOME", tempfile.mkdtemp(prefix="hub_home_sentiment_dp
 
 from test_distributed import _descendants, _launch  # noqa: E402  (tests/ is on sys.path under pytest)
 
-from paddle_course import distributed, sentiment  # noqa: E402
+from paddle_course import sentiment  # noqa: E402
+from paddle_course.common import parallel  # noqa: E402
 from paddle_course.cli import main as cli_main  # noqa: E402
-from paddle_course.paths import hub_module_dir  # noqa: E402
+from paddle_course.common.paths import hub_module_dir  # noqa: E402
 
 MODULE_DIR = hub_module_dir("course_sentiment")
 # 250 texts with a global batch of 16: 15 full steps and a last one of 10 (5 per rank) every epoch
@@ -45,8 +46,8 @@ def test_hub_trainer_sampler_pieces_put_together_are_the_one_process_batches(num
     rank r the r-th piece of each global batch, in every epoch, the shorter last batch included."""
     import paddle
 
-    rows = distributed._Rows(num_samples)
-    local = distributed.per_process_batch_size(num_samples, batch_size, world_size)
+    rows = parallel._Rows(num_samples)
+    local = parallel.per_process_batch_size(num_samples, batch_size, world_size)
     # the arguments hub.Trainer.train passes, with the launcher's rank and size spelled out
     one = paddle.io.DistributedBatchSampler(rows, batch_size, num_replicas=1, rank=0, shuffle=True)
     ranks = [paddle.io.DistributedBatchSampler(rows, local, num_replicas=world_size, rank=r, shuffle=True)
@@ -65,11 +66,11 @@ def test_hub_trainer_sampler_pieces_put_together_are_the_one_process_batches(num
 
 def test_uneven_splits_are_refused_before_anything_is_written(tsvs, tmp_path, monkeypatch, capsys):
     with pytest.raises(ValueError, match="global batch size 15 must be divisible by the number of processes 2"):
-        distributed.per_process_batch_size(250, 15, 2)
+        parallel.per_process_batch_size(250, 15, 2)
     with pytest.raises(ValueError, match="251 training texts in x.tsv cannot be split evenly over 2 processes"):
-        distributed.per_process_batch_size(251, 16, 2, rows="training texts in x.tsv")
+        parallel.per_process_batch_size(251, 16, 2, rows="training texts in x.tsv")
     # as rank 0 of 2 (no collective is reached before the check)
-    monkeypatch.setattr(distributed, "init_data_parallel", lambda: (0, 2))
+    monkeypatch.setattr(parallel, "init_data_parallel", lambda: (0, 2))
     train, _ = tsvs
     out = tmp_path / "out"
     assert cli_main(["finetune", "sentiment", "--distributed", "--train", str(train), "--batch-size", "15",
@@ -98,7 +99,7 @@ def test_dropout_replay_gives_every_rank_its_piece_of_the_one_process_mask():
         paddle.seed(11)
         net = paddle.nn.Sequential(paddle.nn.Linear(12, 12), paddle.nn.Dropout(0.5), paddle.nn.Dropout(0.3))
         if rank is not None:
-            distributed.replay_random_draws_of_other_ranks(net, rank, world_size)
+            parallel.replay_random_draws_of_other_ranks(net, rank, world_size)
             rows = x[2 * rank:2 * rank + 2]  # the rank's piece of the global batch
         else:
             rows = x

@@ -33,8 +33,9 @@ if "paddlehub" not in sys.modules and "HUB_HOME" not in os.environ:
     (_conf / "config.yaml").write_text("server: http://127.0.0.1:9\n", encoding="utf-8")
     os.environ["HUB_HOME"] = str(_conf.parent)
 
-from paddle_course import hub_install, serving
-from paddle_course.paths import hub_module_dir
+from paddle_course import serving
+from paddle_course.common import hub_install
+from paddle_course.common.paths import hub_module_dir
 
 BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 240  # paddle + a model on a loaded 1-core machine
@@ -251,26 +252,26 @@ def test_hub_install_copies_module_and_is_idempotent(hub_home):
     if not shipped:
         pytest.skip("no course module has landed yet")
     name = shipped[0]
-    first = hub_install.install_modules([name], quiet=True)
+    first = hub_install.install_modules([name])
     installed = hub_home / "modules" / name
     assert first[0]["action"] == "installed"
     assert (installed / "module.py").read_bytes() == (Path(hub_module_dir(name)) / "module.py").read_bytes()
     assert not list(installed.rglob("__pycache__"))
 
-    assert hub_install.install_modules([name], quiet=True)[0]["action"] == "up to date"
+    assert hub_install.install_modules([name])[0]["action"] == "up to date"
     (installed / "module.py").write_text("# edited by hand\n", encoding="utf-8")
-    assert hub_install.install_modules([name], quiet=True)[0]["action"] == "updated"
+    assert hub_install.install_modules([name])[0]["action"] == "updated"
     assert hub_install.tree_digest(installed) == hub_install.tree_digest(hub_module_dir(name))
     assert [entry for entry in os.listdir(hub_home / "modules") if entry.startswith(".")] == []
 
-    rows = {row["name"]: row for row in hub_install.list_modules(quiet=True)}
+    rows = {row["name"]: row for row in hub_install.list_modules()}
     assert rows[name]["status"] == "installed"
     assert rows[name]["installed"] == rows[name]["version"]
 
 
 def test_hub_install_rejects_unknown_name_before_copying_anything(hub_home):
     with pytest.raises(ValueError, match="unknown course module 'course_nope'.*course_sentiment"):
-        hub_install.install_modules(["course_ocr", "course_nope"], quiet=True)
+        hub_install.install_modules(["course_ocr", "course_nope"])
     assert not (hub_home / "modules" / "course_ocr").exists()
 
 

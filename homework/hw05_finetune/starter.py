@@ -25,7 +25,7 @@ import paddle.nn.functional as F
 import paddlehub as hub
 
 from paddle_course import sentiment
-from paddle_course.paths import hub_module_dir
+from paddle_course.common.paths import hub_module_dir
 
 # The network inside the course_sentiment module (a character TextCNN, paddle_course/sentiment.py):
 # forward(token_ids) maps int64 ids [B, L] (0 = padding) to logits [B, 2] (0 negative, 1 positive).

@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-from paddle_course.progress import quiet_library_noise
+from paddle_course.common.progress import quiet_library_noise
 
 # (module in paddle_course.cli, one line for --help), in the order of the course
 COMMAND_MODULES = (

@@ -4,7 +4,7 @@ from pathlib import Path
 from paddle_course import boston
 from paddle_course.data import load_dataset
 from paddle_course.plots import plot_gd_vs_sgd, plot_loss_curves, plot_predictions
-from paddle_course.progress import say
+from paddle_course.common.progress import say
 
 
 def _batch_size(text):

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from paddle_course import detection
-from paddle_course.progress import say
+from paddle_course.common.progress import say
 
 
 def register(subparsers):

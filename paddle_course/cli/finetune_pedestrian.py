@@ -1,7 +1,7 @@
 """``paddle-course finetune pedestrian``: fine-tune the Paddle pedestrian detector with hub.Trainer."""
 from pathlib import Path
 
-from paddle_course.progress import say
+from paddle_course.common.progress import say
 
 
 def register(tasks):

@@ -1,6 +1,5 @@
 """``paddle-course hub install|list``: put the course's modules where PaddleHub finds them by name."""
-from paddle_course import hub_install
-from paddle_course.serving import COURSE_MODULES
+from paddle_course.common.hub import COURSE_MODULES
 
 
 def register(subparsers):
@@ -36,8 +35,22 @@ def register(subparsers):
 
 
 def _install(args):
-    hub_install.install_modules(args.names, quiet=args.quiet)
+    from paddle_course.common.hub_install import install_modules
+
+    for row in install_modules(args.names):
+        if not args.quiet:
+            print(f"{row['name']} {row['version'] or '?'}: {row['action']} in {row['path']}")
 
 
 def _list(args):
-    hub_install.list_modules()
+    from paddle_course.common.hub import module_home
+    from paddle_course.common.hub_install import list_modules
+
+    rows = list_modules()
+    print(f"PaddleHub module folder: {module_home()}")
+    print(f"{'module':<18} {'version':<8} {'status':<30} summary")
+    for row in rows:
+        summary = row["summary"] if len(row["summary"]) <= 60 else row["summary"][:57] + "..."
+        print(f"{row['name']:<18} {row['version'] or '-':<8} {row['status']:<30} {summary}")
+    if any(row["status"] != "installed" and row["version"] for row in rows):
+        print("Run `paddle-course hub install` to install or update them.")

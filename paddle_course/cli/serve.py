@@ -1,5 +1,8 @@
 """``paddle-course serve``: serve the course's PaddleHub modules over HTTP (the ``hub serving`` API)."""
-from paddle_course import serving
+from paddle_course.common.hub import COURSE_MODULES
+
+# the server's defaults, written here so that `--help` does not import the server
+DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_BODY_MB = "127.0.0.1", 8866, 20.0
 
 
 def register(subparsers):
@@ -13,16 +16,16 @@ def register(subparsers):
         "and limits the request size.",
     )
     parser.add_argument(
-        "--modules", "-m", nargs="+", default=list(serving.COURSE_MODULES), metavar="MODULE",
+        "--modules", "-m", nargs="+", default=list(COURSE_MODULES), metavar="MODULE",
         help="course module names, names of installed PaddleHub modules, or module folders "
-        f"(default: {' '.join(serving.COURSE_MODULES)})",
+        f"(default: {' '.join(COURSE_MODULES)})",
     )
-    parser.add_argument("--host", default=serving.DEFAULT_HOST,
+    parser.add_argument("--host", default=DEFAULT_HOST,
                         help="address to listen on (default %(default)s: this computer only; "
                         "0.0.0.0 opens it to your network)")
-    parser.add_argument("--port", "-p", type=int, default=serving.DEFAULT_PORT,
+    parser.add_argument("--port", "-p", type=int, default=DEFAULT_PORT,
                         help="port to listen on (default %(default)s, as hub serving; 0 picks a free one)")
-    parser.add_argument("--max-body-mb", type=float, default=serving.DEFAULT_MAX_BODY_MB,
+    parser.add_argument("--max-body-mb", type=float, default=DEFAULT_MAX_BODY_MB,
                         help="largest request body accepted, in MB; larger ones get HTTP 413 "
                         "(default %(default)s)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the ready line and errors")
@@ -30,5 +33,7 @@ def register(subparsers):
 
 
 def _serve(args):
+    from paddle_course import serving
+
     return serving.serve(args.modules, host=args.host, port=args.port, max_body_mb=args.max_body_mb,
                          quiet=args.quiet)

@@ -21,8 +21,8 @@ import numpy as np
 from paddle_course.detection.metrics import mean_average_precision
 from paddle_course.detection.synthetic import make_synthetic_voc, render_scene
 from paddle_course.detection.voc import load_voc, read_image
-from paddle_course.fileio import atomic_path
-from paddle_course.paths import hub_module_dir
+from paddle_course.common.fileio import atomic_path
+from paddle_course.common.paths import hub_module_dir
 
 DETECTORS = ("hog", "paddle")
 DEFAULT_DETECTOR = "hog"
@@ -190,7 +190,7 @@ def demo(out_dir, quiet=False, seed=7):
         dict with ``images``, ``people`` (true count), ``paddle_found``,
         ``paddle_map50``, ``hog_found``, ``hog_map50``, ``files``, ``seconds``.
     """
-    from paddle_course.progress import say
+    from paddle_course.common.progress import say
 
     start = time.perf_counter()
     out_dir = Path(out_dir)

@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from paddle_course.fileio import atomic_path, write_text
-from paddle_course.progress import progress
+from paddle_course.common.fileio import atomic_path, write_text
+from paddle_course.common.progress import progress
 from paddle_course.detection.voc import write_voc_annotation
 
 LABEL = "pedestrian"

@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 import cv2
 import numpy as np
 
-from paddle_course.fileio import write_text
+from paddle_course.common.fileio import write_text
 
 # Both names mean the one class of this detector ("person" is VOC's own class name).
 KNOWN_LABELS = ("pedestrian", "person")

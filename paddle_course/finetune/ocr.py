@@ -44,9 +44,9 @@ import paddle
 import paddle.nn as nn
 
 from .. import ocr
-from ..fileio import atomic_path, write_json, write_text
-from ..progress import progress, say
-from . import atomic_trainer
+from paddle_course.common.fileio import atomic_path, write_json, write_text
+from paddle_course.common.progress import progress, say
+from paddle_course.common.trainer import atomic_trainer
 
 HEIGHT = 32
 MAX_WIDTH = 640

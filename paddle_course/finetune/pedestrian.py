@@ -20,9 +20,9 @@ import paddle
 from paddle_course.detection import SHIPPED_CHECKPOINT, centernet
 from paddle_course.detection.metrics import mean_average_precision
 from paddle_course.detection.voc import load_voc, read_image
-from paddle_course.fileio import write_json
-from paddle_course.finetune import atomic_trainer
-from paddle_course.progress import say
+from paddle_course.common.fileio import write_json
+from paddle_course.common.trainer import atomic_trainer
+from paddle_course.common.progress import say
 
 MAX_BOXES = 32
 

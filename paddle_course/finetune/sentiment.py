@@ -24,9 +24,9 @@ import numpy as np
 import paddle
 
 from paddle_course import sentiment
-from paddle_course.fileio import write_json
-from paddle_course.finetune import atomic_trainer
-from paddle_course.progress import say
+from paddle_course.common.fileio import write_json
+from paddle_course.common.trainer import atomic_trainer, hub_data_parallel_trainer
+from paddle_course.common.progress import say
 
 DISTRIBUTED_FILE = "distributed.json"  # written by rank 0 of a --distributed run, next to best_model/
 
@@ -116,7 +116,7 @@ def _fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init_from, epoc
     import paddle.distributed as dist
     from paddlehub.utils.log import logger as hub_logger
 
-    from paddle_course import distributed as dp
+    from paddle_course.common import parallel as dp
 
     launched = dp.launched_world_size()
     if launched > 1 and not distributed:
@@ -155,7 +155,7 @@ def _fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init_from, epoc
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=network.parameters())
     if world_size > 1:
         dist.barrier()  # rank 0 has created checkpoint_dir before any rank's trainer looks into it
-    trainer_class = dp.hub_data_parallel_trainer() if distributed else atomic_trainer()
+    trainer_class = hub_data_parallel_trainer() if distributed else atomic_trainer()
     was_enabled = hub_logger.is_enable
     if quiet:
         hub_logger.disable()

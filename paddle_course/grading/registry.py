@@ -11,7 +11,7 @@ import pkgutil
 
 from paddle_course.grading import checks as checks_package
 from paddle_course.grading.framework import collect_checks
-from paddle_course.paths import homework_path
+from paddle_course.common.paths import homework_path
 
 
 def assignment_ids():

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from paddle_course.grading.registry import load_assignment
-from paddle_course.paths import PACKAGE_DIR
+from paddle_course.common.paths import PACKAGE_DIR
 
 STARTUP_TIMEOUT = 180.0  # python + numpy (+ paddle) on a busy laptop; not counted against the learner
 MIN_IMPORT_TIMEOUT = 10.0  # importing the learner's file gets max(timeout, this)

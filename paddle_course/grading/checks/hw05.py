@@ -552,7 +552,7 @@ def finetune_returns_the_best_epoch(module, rng):
     import paddlehub as hub
 
     from paddle_course import sentiment
-    from paddle_course.paths import hub_module_dir
+    from paddle_course.common.paths import hub_module_dir
 
     train_pairs = slang_reviews(rng, NUM_TRAIN)
     # same kind of reviews, labels swapped: each epoch of learning the slang lowers this dev accuracy

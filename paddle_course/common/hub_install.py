@@ -1,6 +1,6 @@
 """Install the course's PaddleHub modules into PaddleHub's module folder, offline.
 
-Course 4 (PaddleHub): after ``paddle-course hub install``, the shipped modules work
+Course 3.1 (using PaddleHub modules): after ``paddle-course hub install``, the shipped modules work
 everywhere PaddleHub looks for modules by name::
 
     import paddlehub as hub
@@ -14,37 +14,15 @@ default).  ``hub install <folder>`` would copy a folder there too, but it also r
 ``pip install -r requirements.txt`` if the folder has one (network) and reinstalls every
 time; here the copy is compared first and only replaced when it differs, atomically.
 """
-import ast
 import hashlib
 import shutil
 from pathlib import Path
 
-from paddle_course.fileio import atomic_dir
-from paddle_course.paths import hub_module_dir
-from paddle_course.progress import say
-from paddle_course.serving import COURSE_MODULES, module_home
+from paddle_course.common.fileio import atomic_dir
+from paddle_course.common.hub import COURSE_MODULES, module_home, module_info, shipped_dir
+from paddle_course.common.paths import hub_module_dir
 
 _SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
-
-
-def module_info(directory):
-    """The ``@moduleinfo(...)`` keywords of ``<directory>/module.py`` (name, version, summary, type ...).
-
-    Read from the source without importing it, as ``paddlehub``'s ``load_module_info`` does.
-    Raises ValueError if the folder holds no PaddleHub module.
-    """
-    module_file = Path(directory) / "module.py"
-    if not module_file.is_file():
-        raise FileNotFoundError(f"{directory} has no module.py")
-    tree = ast.parse(module_file.read_text(encoding="utf-8"), filename=str(module_file))
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        for decorator in node.decorator_list:
-            if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "moduleinfo":
-                return {kw.arg: kw.value.value for kw in decorator.keywords
-                        if kw.arg != "meta" and isinstance(kw.value, ast.Constant)}
-    raise ValueError(f"{module_file} has no class decorated with @moduleinfo")
 
 
 def tree_digest(directory):
@@ -65,17 +43,7 @@ def tree_digest(directory):
     return digest.hexdigest()
 
 
-def _shipped_dir(name):
-    if name not in COURSE_MODULES:
-        raise ValueError(f"unknown course module {name!r}; the course ships: {', '.join(COURSE_MODULES)}")
-    directory = Path(hub_module_dir(name))
-    if not (directory / "module.py").is_file():
-        raise FileNotFoundError(f"course module {name} is missing from this installation ({directory}); "
-                                "reinstall paddle_course")
-    return directory
-
-
-def install_modules(names=None, quiet=False):
+def install_modules(names=None):
     """Copy the course modules ``names`` (default: all) into PaddleHub's module folder.
 
     Idempotent: a module whose installed files are identical is left alone; one that
@@ -84,7 +52,7 @@ def install_modules(names=None, quiet=False):
     ("installed", "updated" or "up to date").
     """
     names = list(names) if names else list(COURSE_MODULES)
-    shipped = {name: _shipped_dir(name) for name in names}  # all names checked before copying any
+    shipped = {name: shipped_dir(name) for name in names}  # all names checked before copying any
     home = module_home()
     home.mkdir(parents=True, exist_ok=True)
     report = []
@@ -98,13 +66,12 @@ def install_modules(names=None, quiet=False):
         if action != "up to date":
             with atomic_dir(target) as staging:
                 shutil.copytree(source, staging, ignore=_SKIPPED, dirs_exist_ok=True)
-        say(f"{name} {info.get('version', '?')}: {action} in {target}", quiet)
         report.append({"name": name, "version": info.get("version"), "path": str(target), "action": action})
     return report
 
 
-def list_modules(quiet=False):
-    """The course modules with their shipped and installed versions; prints a table unless ``quiet``.
+def list_modules():
+    """The course modules with their shipped and installed versions.
 
     Returns one dict per module: ``name``, ``version`` (shipped, None if missing),
     ``installed`` (version installed in PaddleHub's module folder, or None), ``status``
@@ -133,12 +100,4 @@ def list_modules(quiet=False):
             "status": status,
             "summary": (shipped_info or installed_info or {}).get("summary", ""),
         })
-    if not quiet:
-        print(f"PaddleHub module folder: {home}")
-        print(f"{'module':<18} {'version':<8} {'status':<30} summary")
-        for row in rows:
-            summary = row["summary"] if len(row["summary"]) <= 60 else row["summary"][:57] + "..."
-            print(f"{row['name']:<18} {row['version'] or '-':<8} {row['status']:<30} {summary}")
-        if any(row["status"] != "installed" and row["version"] for row in rows):
-            print("Run `paddle-course hub install` to install or update them.")
     return rows

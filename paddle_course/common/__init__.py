@@ -1,0 +1,16 @@
+"""What every lesson shares, written once, below all of them.
+
+Nothing here imports another part of ``paddle_course`` (only ``common`` itself), and
+importing this package imports none of its modules: each one is imported where it is used.
+
+* ``fileio``      -- atomic writes: text, JSON, figures, whole folders
+* ``paths``       -- where ``data/``, ``homework/`` and the shipped hub modules are
+* ``progress``    -- progress bars and progress lines (``--quiet``), library noise kept down
+* ``plots``       -- matplotlib without a screen, and the fonts the figures use
+* ``images``      -- read, check, decode (base64), encode and save images: one set of rules
+* ``checkpoints`` -- find ``model.pdparams`` (a file, a folder, ``best_model/``, ``epoch_N/``); load; save atomically
+* ``seeding``     -- one call seeds Python, NumPy and Paddle
+* ``parallel``    -- data-parallel plumbing: ranks, per-process batches, gradient averaging, dropout replay
+* ``trainer``     -- ``hub.Trainer`` with atomic checkpoints, and its data-parallel variant (course 3.3)
+* ``hub``         -- the registry of the course's PaddleHub modules: names, folders, a loader (course 3.1)
+"""
