@@ -21,9 +21,9 @@ quiet_library_noise()  # before Paddle is imported: GLOG reads its level at star
 
 import numpy as np  # noqa: E402
 
-from paddle_course import boston  # noqa: E402
-from paddle_course.data import load_dataset, minibatch_indices  # noqa: E402
-from paddle_course.numpy_net import TwoLayerNetwork  # noqa: E402
+from paddle_course.boston import lesson as boston  # noqa: E402
+from paddle_course.boston.data import load_dataset, minibatch_indices  # noqa: E402
+from paddle_course.boston.numpy_net import TwoLayerNetwork  # noqa: E402
 
 
 def linear_table(dataset, epochs):
@@ -49,7 +49,7 @@ def sweep(dataset, batch_sizes, widths, epochs):
     import paddle
     import paddle.nn.functional as F
 
-    from paddle_course import paddle_net
+    from paddle_course.boston import paddle_net
 
     data = dataset.training_data
     x_all, y_all = data[:, :-1].astype("float32"), data[:, -1:].astype("float32")

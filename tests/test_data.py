@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from paddle_course.data import (
+from paddle_course.boston.data import (
     NUM_COLUMNS, Normalizer, closed_form_solution, load_data, load_dataset, minibatch_indices, read_table,
 )
 

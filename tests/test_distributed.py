@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from paddle_course import distributed
+from paddle_course.boston import distributed, lesson
 from paddle_course.common import parallel
-from paddle_course.data import load_data, minibatch_indices
+from paddle_course.boston.data import load_data, minibatch_indices
 
 LAUNCH_TIMEOUT = 240  # seconds; two ranks of 30 short epochs take ~15 s on an idle 2-core machine
 
@@ -38,8 +38,8 @@ def test_sampler_refuses_uneven_splits():
 
 
 def test_one_process_data_parallel_loop_equals_train_dygraph():
-    from paddle_course import paddle_net
-    from paddle_course.numpy_net import Network
+    from paddle_course.boston import paddle_net
+    from paddle_course.boston.numpy_net import Network
 
     training_data, _ = load_data()
     net = Network(13, seed=1)
@@ -58,7 +58,7 @@ def test_ranks_other_than_zero_write_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(parallel, "init_data_parallel", lambda: (1, 2))
     monkeypatch.setattr(distributed, "train_dygraph_distributed",
                         lambda model, data, epochs, *args, **kwargs: ([0.5] * epochs, [0.01] * epochs))
-    result = distributed.train_boston(tmp_path / "out", epochs=3, quiet=True)
+    result = lesson.train_and_save(tmp_path / "out", "dygraph", epochs=3, quiet=True, distributed=True).result
     assert result.losses == [0.5] * 3
     assert not (tmp_path / "out").exists()
 
@@ -104,8 +104,6 @@ def _launch(args, cwd, timeout=LAUNCH_TIMEOUT):
 def test_two_processes_end_with_the_one_process_parameters(tmp_path):
     """``launch --nproc_per_node 2``: every rank gets half of each global batch of 10; after 30 epochs
     (1230 updates) the weights equal those of the ordinary one-process dygraph run."""
-    from paddle_course import boston
-
     course_cli = shutil.which("paddle-course", path=str(Path(sys.executable).parent)) or "paddle-course"
     epochs, seed = 30, 3
     start = time.perf_counter()
@@ -124,7 +122,7 @@ def test_two_processes_end_with_the_one_process_parameters(tmp_path):
     run = distributed.read_run(tmp_path / "out")
     assert run["world_size"] == 2 and run["backend"] == "gloo" and run["rows_per_process_per_step"] == 5
     saved = np.load(tmp_path / "out" / "params.npz")
-    reference = boston.train("dygraph", epochs=epochs, batch_size=10, seed=seed, dtype="float64")
+    reference = lesson.train("dygraph", epochs=epochs, batch_size=10, seed=seed, dtype="float64")
     np.testing.assert_allclose(saved["w"], reference.w, rtol=0, atol=1e-5)
     np.testing.assert_allclose(saved["b"], reference.b, rtol=0, atol=1e-5)
     np.testing.assert_allclose(run["final_loss"], reference.losses[-1], rtol=1e-6)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from paddle_course.data import closed_form_solution, load_data, split_xy
-from paddle_course.numpy_net import Network, TrainingDiverged, TwoLayerNetwork
+from paddle_course.boston.data import closed_form_solution, load_data, split_xy
+from paddle_course.boston.numpy_net import Network, TrainingDiverged, TwoLayerNetwork
 
 
 def numerical_gradient(f, param, h=1e-6):

@@ -4,9 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from paddle_course import optim
-from paddle_course.data import closed_form_solution, load_data
-from paddle_course.numpy_net import Network, TrainingDiverged
+from paddle_course.boston import optim, optimizer_comparison
+from paddle_course.boston.data import closed_form_solution, load_data
+from paddle_course.boston.numpy_net import Network, TrainingDiverged
 
 SHAPES = {"w": (13, 1), "b": (1,)}
 STEPS = 50
@@ -117,22 +117,22 @@ def test_divergence_message_names_the_optimizer():
         Network(13).train(training_data, 20, 10, optimizer=optim.Momentum(learning_rate=50.0))
 
 
-@pytest.mark.parametrize("name", list(optim.BOSTON_SETTINGS))
+@pytest.mark.parametrize("name", list(optimizer_comparison.BOSTON_SETTINGS))
 def test_each_optimizer_trains_the_boston_network(name):
     training_data, _ = load_data()
     *_, optimum = closed_form_solution(training_data)
     net = Network(13, seed=0)
     start_mse = np.mean((training_data[:, :-1] @ net.w + net.b - training_data[:, -1:]) ** 2)
-    losses = net.train(training_data, 60, optim.BOSTON_BATCH_SIZE, seed=0, optimizer=optim.make_optimizer(name))
+    losses = net.train(training_data, 60, optimizer_comparison.BOSTON_BATCH_SIZE, seed=0, optimizer=optimizer_comparison.make_optimizer(name))
     final_mse = np.mean((training_data[:, :-1] @ net.w + net.b - training_data[:, -1:]) ** 2)
-    assert len(losses) == 60 * int(np.ceil(len(training_data) / optim.BOSTON_BATCH_SIZE))
+    assert len(losses) == 60 * int(np.ceil(len(training_data) / optimizer_comparison.BOSTON_BATCH_SIZE))
     assert final_mse < 0.05 * start_mse  # from ~3.7 down close to the optimum
     assert final_mse < 1.3 * optimum
 
 
 def test_compare_optimizers_saves_figure_and_tables(tmp_path):
-    rows = optim.compare_optimizers(tmp_path, epochs=40, seed=0, quiet=True)
-    assert [row["optimizer"] for row in rows] == list(optim.BOSTON_SETTINGS)
+    rows = optimizer_comparison.compare_optimizers(tmp_path, epochs=40, seed=0, quiet=True)
+    assert [row["optimizer"] for row in rows] == list(optimizer_comparison.BOSTON_SETTINGS)
     for name in ("optimizers.png", "optimizers.md", "optimizers.json"):
         assert (tmp_path / name).stat().st_size > 0
     assert json.loads((tmp_path / "optimizers.json").read_text())["rows"] == rows
@@ -152,5 +152,5 @@ def test_cli_optimizers_subcommand_writes_the_comparison(tmp_path, capsys):
     assert main(["boston", "optimizers", "--out", str(tmp_path), "--epochs", "5", "--seed", "1", "--quiet"]) == 0
     assert capsys.readouterr().out == ""
     saved = json.loads((tmp_path / "optimizers.json").read_text())
-    assert saved["epochs"] == 5 and saved["seed"] == 1 and len(saved["rows"]) == len(optim.BOSTON_SETTINGS)
+    assert saved["epochs"] == 5 and saved["seed"] == 1 and len(saved["rows"]) == len(optimizer_comparison.BOSTON_SETTINGS)
     assert (tmp_path / "optimizers.png").is_file()

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from paddle_course import boston, paddle_net
-from paddle_course.data import load_dataset
-from paddle_course.numpy_net import Network, TrainingDiverged
+from paddle_course.boston import lesson, paddle_net
+from paddle_course.boston.data import load_dataset
+from paddle_course.boston.numpy_net import Network, TrainingDiverged
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +83,10 @@ def test_load_model_from_an_empty_folder_names_the_problem(tmp_path):
 
 
 def test_predictions_in_price_units(dataset, tmp_path):
-    result = boston.train("numpy", dataset, 300, 10)
-    boston.save_run(result, dataset, tmp_path / "m")
-    predicted, true = boston.predict_prices(tmp_path / "m", dataset, engine="paddle")
-    predicted_np, _ = boston.predict_prices(tmp_path / "m", dataset, engine="numpy")
+    result = lesson.train("numpy", dataset, 300, 10)
+    lesson.save_run(result, dataset, tmp_path / "m")
+    predicted, true = lesson.predict_prices(tmp_path / "m", dataset, engine="paddle")
+    predicted_np, _ = lesson.predict_prices(tmp_path / "m", dataset, engine="numpy")
     np.testing.assert_allclose(predicted, predicted_np, atol=1e-3)  # float32 export vs float64 NumPy
     np.testing.assert_allclose(true, dataset.raw_test[:, -1])
     # MSE in normalised units, turned back into $1000s, matches the error of the price predictions
@@ -102,7 +102,7 @@ def test_paddle_divergence_stops_with_advice(dataset):
 
 @pytest.mark.slow
 def test_paddle_float32_reaches_the_optimum_like_numpy(dataset):
-    rows = boston.compare(dataset, dtype="float32")
+    rows = lesson.compare(dataset, dtype="float32")
     optimum = rows[-1].train_mse
     sgd = rows[1]
     for r in rows[:4]:

@@ -1,10 +1,8 @@
-"""``paddle-course boston train|predict|compare``: the Boston house-price lesson."""
+"""``paddle-course boston train|predict|compare|optimizers``: the Boston house-price lesson (course 1.3-1.5, 2)."""
 from pathlib import Path
 
-from paddle_course import boston
-from paddle_course.data import load_dataset
-from paddle_course.plots import plot_gd_vs_sgd, plot_loss_curves, plot_predictions
-from paddle_course.common.progress import say
+# lesson.IMPLEMENTATIONS, written here so that `--help` does not import the lesson
+IMPLEMENTATIONS = ("numpy", "dygraph", "static")
 
 
 def _batch_size(text):
@@ -38,7 +36,7 @@ def _add_training_options(parser, default_batch="10"):
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "boston", help="Boston house prices: NumPy and PaddlePaddle (course 1.3-1.5)",
+        "boston", help="Boston house prices: NumPy and PaddlePaddle (course 1.3-1.5), optimizers (course 2)",
         description="Boston house prices with a hand-written NumPy network and its PaddlePaddle rewrite "
         "(dynamic and static graph). All implementations start from the same weights and batches.")
     commands = parser.add_subparsers(dest="boston_command", metavar="SUBCOMMAND")
@@ -49,7 +47,7 @@ def register(subparsers):
         description="Train the linear model with one implementation, save the weights, normalisation "
         "statistics, metrics, a loss-curve figure and (for all implementations) a paddle.jit.save "
         "inference model into --out.")
-    train.add_argument("--impl", choices=boston.IMPLEMENTATIONS, default="numpy",
+    train.add_argument("--impl", choices=IMPLEMENTATIONS, default="numpy",
                        help="numpy: the hand-written network; dygraph: paddle.nn.Layer; static: paddle.static Program")
     train.add_argument("--out", type=Path, default=Path("boston_model"), help="output folder (default: boston_model)")
     train.add_argument("--no-export", action="store_true",
@@ -83,7 +81,7 @@ def register(subparsers):
 
     optimizers = commands.add_parser(
         "optimizers", help="SGD, Momentum, Nesterov, Adagrad, Adadelta, RMSprop, Adam, AdamW on the NumPy network",
-        description="Train the NumPy Network with each optimizer of paddle_course.optim (NumPy versions of "
+        description="Train the NumPy Network with each optimizer of paddle_course.boston.optim (NumPy versions of "
         "paddle.optimizer) from the same start and batches; save optimizers.png and a table "
         "(optimizers.md, optimizers.json) of epochs to 1.01x the least-squares optimum and final test MSE.")
     optimizers.add_argument("--out", type=Path, default=Path("boston_optimizers"), help="output folder")
@@ -95,62 +93,47 @@ def register(subparsers):
 
 
 def _train(args):
-    if args.distributed:
-        return _train_distributed(args)
-    dataset = load_dataset(args.data)
-    batch_size = _batch_size(args.batch_size)
-    say(f"training {args.impl} on {len(dataset.training_data)} houses "
-        f"({'full batch' if batch_size is None else f'batch {batch_size}'})", args.quiet)
-    result = boston.train(args.impl, dataset, args.epochs, batch_size, args.lr, args.seed, args.dtype, args.quiet)
-    boston.save_run(result, dataset, args.out, export=not args.no_export)
-    optimum = boston.closed_form(dataset).train_mse
-    plot_loss_curves({result.label: result.losses}, args.out / "loss.png", title=f"{result.label}: training loss",
-                     xlabel="epoch" if batch_size is None else "iteration", optimum=optimum)
-    print(f"{result.label}: {result.epochs} epochs in {result.seconds:.2f} s; train MSE {result.train_mse:.5f} "
-          f"({result.train_mse / optimum:.4f} x least-squares optimum), test MSE {result.test_mse:.5f}")
-    print(f"saved to {args.out}/ (params.npz, stats.json, metrics.json, loss.png"
-          f"{'' if args.no_export else ', inference/'})")
-    return 0
+    from paddle_course.boston import lesson
 
-
-def _train_distributed(args):
-    if args.impl != "dygraph":
-        raise ValueError(f"--distributed trains the Paddle dynamic-graph model: use --impl dygraph, not {args.impl}")
-    from paddle_course import distributed
-
-    distributed.train_boston(args.out, args.epochs, _batch_size(args.batch_size), args.lr, args.seed, args.dtype,
-                             args.quiet, args.data, export=not args.no_export)
+    run = lesson.train_and_save(args.out, args.impl, args.data, args.epochs, _batch_size(args.batch_size), args.lr,
+                                args.seed, args.dtype, export=not args.no_export, distributed=args.distributed,
+                                quiet=args.quiet)
+    if run.out_dir is None:
+        return 0  # a rank other than 0 of a data-parallel run: rank 0 reports
+    result = run.result
+    print(f"{run.label}: {result.epochs} epochs in {result.seconds:.2f} s ({result.seconds_per_epoch:.4f} s/epoch); "
+          f"train MSE {result.train_mse:.5f} ({result.train_mse / run.optimum:.4f} x least-squares optimum), "
+          f"test MSE {result.test_mse:.5f}")
+    print(f"saved to {run.out_dir}/ ({', '.join(run.files)})")
     return 0
 
 
 def _optimizers(args):
-    from paddle_course import optim
+    from paddle_course.boston.optimizer_comparison import compare_optimizers
 
-    optim.compare_optimizers(args.out, args.epochs, args.seed, args.quiet, data_path=args.data)
+    compare_optimizers(args.out, args.epochs, args.seed, args.quiet, data_path=args.data)
+    if not args.quiet:
+        print((args.out / "optimizers.md").read_text(encoding="utf-8"), end="")
     return 0
 
 
 def _predict(args):
-    dataset = load_dataset(args.data)
-    predicted, true = boston.predict_prices(args.model, dataset, args.engine)
+    from paddle_course.boston import lesson
+
+    predicted, true, mae, figure = lesson.predict_and_plot(args.model, args.data, args.engine)
     print(f"{'house':>5}  {'predicted':>10}  {'true':>8}   ($1000s)")
     for i, (p, t) in enumerate(zip(predicted[:args.show], true[:args.show])):
         print(f"{i:>5}  {p:>10.2f}  {t:>8.2f}")
-    mae = float(abs(predicted - true).mean())
     print(f"mean absolute error over {len(true)} test houses: {mae:.2f} ($1000s)")
-    plot_predictions(true, predicted, args.model / "predictions.png")
-    print(f"figure: {args.model / 'predictions.png'}")
+    print(f"figure: {figure}")
     return 0
 
 
 def _compare(args):
-    dataset = load_dataset(args.data)
-    results = boston.compare(dataset, args.epochs, _batch_size(args.batch_size), args.lr, args.seed, args.dtype,
-                             quiet=args.quiet)
-    table = boston.save_comparison(results, args.out)
-    gd = next(r for r in results if r.impl == "numpy" and r.batch_size is None)
-    sgd = next(r for r in results if r.impl == "numpy" and r.batch_size is not None)
-    plot_gd_vs_sgd(gd.losses, sgd.losses, results[-1].train_mse, args.out / "gd_vs_sgd.png")
+    from paddle_course.boston import lesson
+
+    _, table = lesson.compare_and_save(args.out, args.data, args.epochs, _batch_size(args.batch_size), args.lr,
+                                       args.seed, args.dtype, quiet=args.quiet)
     print(table)
     print(f"saved {args.out}/comparison.md, comparison.json, gd_vs_sgd.png")
     return 0

@@ -218,7 +218,7 @@ def train_is_seeded(module, rng):
        hint="each step moves against the gradient: w <- w - eta * gradient_w; "
        "the mean loss of the last epoch must be well below the first epoch's")
 def train_decreases_boston_loss(module, rng):
-    from paddle_course.data import load_data
+    from paddle_course.boston.data import load_data
 
     training_data, _ = load_data()
     losses, *_ = _train(module, rng, training_data, 20, 10, 0.05, int(rng.integers(1000)), exact_gradient=False)

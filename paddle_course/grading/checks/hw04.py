@@ -178,7 +178,7 @@ def train_is_seeded(module, rng):
        hint="the Paddle model and the NumPy Network are the same function with the same gradient: "
        "from the same weights and batches they must end at the same parameters")
 def train_on_boston(module, rng):
-    from paddle_course.data import load_data
+    from paddle_course.boston.data import load_data
 
     training_data, test_data = load_data()
     start = (rng.normal(size=(13, 1)), np.zeros(1))

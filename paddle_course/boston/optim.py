@@ -1,4 +1,4 @@
-"""Gradient-descent optimizers in NumPy, written to match ``paddle.optimizer`` step for step.
+"""Gradient-descent optimizers in NumPy, written to match ``paddle.optimizer`` step for step (course 2).
 
 Course 1.3.7 trains with plain ``w <- w - eta * dL/dw``; the Paddle lessons
 then swap in ``paddle.optimizer.Momentum``, ``Adam`` and friends.  Each class
@@ -9,7 +9,7 @@ computes), which is not always what the textbook or Paddle's own docstring
 says; every class notes where it differs.  ``tests/test_optim.py`` checks all
 of them against ``paddle.optimizer`` for 50 steps, to 1e-6.
 
-Usage, with any network of :mod:`paddle_course.numpy_net`::
+Usage, with any network of :mod:`paddle_course.boston.numpy_net`::
 
     net = Network(13)
     net.train(training_data, num_epochs=100, batch_size=10, optimizer=Adam(learning_rate=0.01))
@@ -19,16 +19,10 @@ parameter key, so one instance serves exactly one model.  ``step(params,
 grads)`` updates the arrays of ``params`` *in place*; ``grads`` is a dict with
 the same keys and shapes.
 
-:func:`compare_optimizers` trains the Boston ``Network`` with every optimizer
-and saves a figure and a table (``paddle-course boston optimizers``).
+Course 2.  Which one trains the Boston model fastest is an experiment, not an
+optimizer: :mod:`paddle_course.boston.optimizer_comparison` (``paddle-course boston optimizers``).
 """
-import time
-from pathlib import Path
-
 import numpy as np
-
-from paddle_course.common.fileio import save_figure, write_json, write_text
-from paddle_course.common.progress import say
 
 
 def _check_positive(name, value):
@@ -351,167 +345,3 @@ class AdamW(Adam):
     def update(self, param, grad, state):
         param *= 1 - self.learning_rate * self.weight_decay
         self.adam_step(param, grad, state)
-
-
-# --- Comparing the optimizers on the Boston data (paddle-course boston optimizers) ---
-
-BOSTON_BATCH_SIZE = 10  # the course's mini-batch size
-
-#: Each optimizer with its learning rate tuned for the normalised Boston data
-#: (batch 10, ``Network(13)`` from seed 0, 200 epochs).  For each one we tried
-#: 0.001, 0.003, 0.01, ..., 1, 3 and kept the rate that first brings the training
-#: MSE within 1% of the least-squares optimum *and* still ends within 2% of it
-#: (a larger rate gets there sooner but then rattles around the minimum, since the
-#: mini-batch noise never averages out at a constant step).  Other
-#: hyper-parameters are Paddle's defaults.  Found on 2026-11-23 with seed 0:
-#:
-#: ========  =====  ====================  ==============================
-#: SGD       0.1    93 epochs              (0.3: 51 epochs, ends 1.08x)
-#: Momentum  0.03   30 epochs              (0.1: never within 1%)
-#: Nesterov  0.03   39 epochs
-#: Adagrad   0.3    15 epochs              (1.0: 31 epochs, ends 1.11x)
-#: Adadelta  1.0    141 epochs             (the paper's rate; 3.0 ends 1.06x)
-#: RMSprop   0.003  78 epochs              (0.01: 48 epochs, ends 1.10x)
-#: Adam      0.01   39 epochs              (0.03: never within 1%)
-#: AdamW     0.01   39 epochs
-#: ========  =====  ====================  ==============================
-BOSTON_SETTINGS = {
-    "SGD": (SGD, dict(learning_rate=0.1)),
-    "Momentum": (Momentum, dict(learning_rate=0.03, momentum=0.9)),
-    "Nesterov": (Nesterov, dict(learning_rate=0.03, momentum=0.9)),
-    "Adagrad": (Adagrad, dict(learning_rate=0.3)),
-    "Adadelta": (Adadelta, dict(learning_rate=1.0)),
-    "RMSprop": (RMSprop, dict(learning_rate=0.003)),
-    "Adam": (Adam, dict(learning_rate=0.01)),
-    "AdamW": (AdamW, dict(learning_rate=0.01, weight_decay=0.01)),
-}
-
-
-def make_optimizer(name):
-    """A fresh optimizer ``name`` (a key of :data:`BOSTON_SETTINGS`) with its tuned hyper-parameters."""
-    if name not in BOSTON_SETTINGS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(BOSTON_SETTINGS)}")
-    cls, kwargs = BOSTON_SETTINGS[name]
-    return cls(**kwargs)
-
-
-def _train_mse(net, data):
-    error = data[:, :-1] @ net.w + net.b - data[:, -1:]
-    return float(np.mean(error * error))
-
-
-def train_with_optimizer(name, training_data, test_data, epochs, seed=0, batch_size=BOSTON_BATCH_SIZE):
-    """Train ``Network(13, seed)`` with optimizer ``name``; the whole training set's MSE after every epoch.
-
-    Returns ``(train_mse_per_epoch, test_mse, optimizer, seconds)``.  The
-    mini-batches are the course's (``batch_size`` rows, reshuffled every epoch
-    with ``seed``), the same for every optimizer.
-    """
-    from paddle_course.numpy_net import Network
-
-    net = Network(training_data.shape[1] - 1, seed=seed)
-    optimizer = make_optimizer(name)
-    batches_per_epoch = -(-len(training_data) // batch_size)
-    curve = []
-
-    def after_step(epoch_id, iter_id, loss):
-        if iter_id == batches_per_epoch - 1:
-            curve.append(_train_mse(net, training_data))
-
-    start = time.perf_counter()
-    net.train(training_data, epochs, batch_size, seed=seed, optimizer=optimizer, callback=after_step)
-    seconds = time.perf_counter() - start
-    return curve, _train_mse(net, test_data), optimizer, seconds
-
-
-def _epochs_to_reach(curve, target):
-    """The first epoch (1-based) whose training MSE is <= ``target``, or None."""
-    hits = np.flatnonzero(np.asarray(curve) <= target)
-    return int(hits[0]) + 1 if hits.size else None
-
-
-def optimizers_table(rows, optimum, optimum_test_mse):
-    """The comparison as a markdown table."""
-    lines = [f"Least-squares optimum of the training MSE: {optimum:.5f} (target: 1.01 x optimum = "
-             f"{1.01 * optimum:.5f}; its test MSE is {optimum_test_mse:.5f}); batch size {BOSTON_BATCH_SIZE}.",
-             "",
-             "| optimizer | hyper-parameters | epochs to 1.01x optimum | final train MSE | final test MSE | seconds |",
-             "|---|---|---:|---:|---:|---:|"]
-    for row in rows:
-        reached = row["epochs_to_1.01x_optimum"]
-        lines.append(f"| {row['optimizer']} | `{row['repr']}` | {'never' if reached is None else reached} | "
-                     f"{row['final_train_mse']:.5f} | {row['final_test_mse']:.5f} | {row['seconds']:.2f} |")
-    return "\n".join(lines)
-
-
-def _plot_curves(curves, optimum, title):
-    """Excess training MSE ``MSE / optimum - 1`` per epoch on a log scale.
-
-    Plotting the excess rather than the MSE itself spreads out the last few
-    percent, where the optimizers differ; the 1% target is a horizontal line.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for name, curve in curves.items():
-        excess = np.maximum(np.asarray(curve) / optimum - 1.0, 1e-6)  # the optimum is never beaten; guard rounding
-        ax.plot(np.arange(1, len(curve) + 1), excess, label=name, linewidth=1.2)
-    ax.axhline(0.01, color="black", linestyle="--", linewidth=1, label="1% above the optimum")
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training MSE / least-squares optimum - 1 (log scale)")
-    ax.set_title(title)
-    ax.legend(fontsize="small", ncol=3)
-    ax.grid(True, which="both", alpha=0.3)
-    return fig
-
-
-def compare_optimizers(out_dir, epochs=200, seed=0, quiet=False, data_path=None):
-    """Train the Boston ``Network`` with every optimizer of :data:`BOSTON_SETTINGS` and compare them.
-
-    Course 1.3.7 and the Paddle optimizer lesson: same start (``Network(13, seed)``),
-    same mini-batches (batch 10, reshuffled every epoch with ``seed``), only the
-    update rule differs.  Saves into ``out_dir``:
-
-    * ``optimizers.png``: how far above the optimum the training MSE is after every
-      epoch, one curve per optimizer;
-    * ``optimizers.md`` and ``optimizers.json``: for each optimizer the first epoch
-      whose training MSE is within 1% of the least-squares optimum ("never" /
-      null if none is), the final training and test MSE and the time taken.
-
-    Returns the rows (dicts) in the order of :data:`BOSTON_SETTINGS`.
-    """
-    from paddle_course.data import closed_form_solution, load_dataset
-
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    out_dir = Path(out_dir)
-    dataset = load_dataset(data_path)
-    w_opt, b_opt, optimum = closed_form_solution(dataset.training_data)
-    error = dataset.test_data[:, :-1] @ w_opt + b_opt - dataset.test_data[:, -1:]
-    optimum_test_mse = float(np.mean(error * error))
-    rows, curves = [], {}
-    say(f"training Network(13) for {epochs} epochs with {len(BOSTON_SETTINGS)} optimizers "
-        f"(least-squares optimum {optimum:.5f})", quiet)
-    for name in BOSTON_SETTINGS:
-        curve, test_mse, optimizer, seconds = train_with_optimizer(
-            name, dataset.training_data, dataset.test_data, epochs, seed)
-        curves[name] = curve
-        rows.append({"optimizer": name, "repr": repr(optimizer),
-                     "epochs_to_1.01x_optimum": _epochs_to_reach(curve, 1.01 * optimum),
-                     "final_train_mse": curve[-1], "final_test_mse": test_mse, "seconds": seconds})
-        reached = rows[-1]["epochs_to_1.01x_optimum"]
-        say(f"  {name:<9} 1.01x optimum after {'never' if reached is None else reached:>5} epochs; "
-            f"final train MSE {curve[-1]:.5f}, test MSE {test_mse:.5f} ({seconds:.1f} s)", quiet)
-    table = optimizers_table(rows, optimum, optimum_test_mse)
-    write_text(out_dir / "optimizers.md", table + "\n")
-    write_json(out_dir / "optimizers.json", {"epochs": epochs, "seed": seed, "batch_size": BOSTON_BATCH_SIZE,
-                                             "least_squares_train_mse": optimum,
-                                             "least_squares_test_mse": optimum_test_mse, "rows": rows})
-    save_figure(_plot_curves(curves, optimum, f"Boston Network(13): optimizers, batch {BOSTON_BATCH_SIZE}, "
-                                              f"seed {seed}"), out_dir / "optimizers.png")
-    say(table, quiet)
-    return rows

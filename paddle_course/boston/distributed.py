@@ -26,13 +26,14 @@ ranks' mean gradients is then the mean gradient of the global batch, so the
 update, and after many steps the parameters, equal the one-process run's
 (up to floating-point rounding; ``tests/test_distributed.py`` checks 1e-5).
 
-Only rank 0 writes files (weights, metrics, figure, inference model) and prints.
+Only rank 0 writes files (weights, metrics, figure, inference model) and prints
+(``lesson.train_and_save``).
 
 The sentiment fine-tune (``paddle-course finetune sentiment --distributed``, see
-``paddle_course.finetune.sentiment``) trains with PaddleHub's ``hub.Trainer``
-instead of our own loop; :func:`hub_data_parallel_trainer` makes it as exact:
+``paddle_course.sentiment.finetune``) trains with PaddleHub's ``hub.Trainer``
+instead of our own loop; ``paddle_course.common.trainer.hub_data_parallel_trainer`` makes it as exact:
 gradients averaged, and dropout masks that are the ranks' pieces of the
-one-process masks (:func:`replay_random_draws_of_other_ranks`).
+one-process masks (``paddle_course.common.parallel.replay_random_draws_of_other_ranks``).
 """
 import json
 import os
@@ -41,8 +42,9 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_course.data import check_batch_size, load_dataset, minibatch_indices
-from paddle_course.common.fileio import write_json
+from paddle_course.boston import paddle_net
+from paddle_course.boston.data import minibatch_indices
+from paddle_course.boston.numpy_net import Network
 from paddle_course.common import parallel
 from paddle_course.common.progress import progress, say
 
@@ -68,10 +70,6 @@ def train_dygraph_distributed(model, training_data, num_epochs, batch_size=10, l
     the wall time of every epoch.  Both are the same on every rank.
     """
     import paddle
-    import paddle.distributed as dist
-    import paddle.nn.functional as F
-
-    from paddle_course import paddle_net
 
     num_inputs = model.fc.weight.shape[0]
     data, batch_size = paddle_net.check_training_args(training_data, num_inputs, batch_size, learning_rate,
@@ -94,20 +92,7 @@ def train_dygraph_distributed(model, training_data, num_epochs, batch_size=10, l
         # minibatch_indices with batch_size=None is one batch holding the whole
         # epoch's order: the same rng draw as the one-process loop's
         (order,) = minibatch_indices(len(data), None, shuffle, rng)
-        step_losses = []
-        for positions in sampler:
-            index = paddle.to_tensor(order[positions])
-            x, y = paddle.gather(features, index), paddle.gather(prices, index)
-            avg_loss = paddle.mean(F.square_error_cost(forward(x), label=y))
-            avg_loss.backward()
-            opt.step()
-            opt.clear_grad()
-            step_losses.append(avg_loss.detach())
-        epoch_losses = paddle.stack(step_losses).reshape([-1])
-        if world_size > 1:
-            dist.all_reduce(epoch_losses)  # sum over ranks, then / world_size: the global batch's loss
-            epoch_losses = epoch_losses / world_size
-        epoch_losses = epoch_losses.numpy().astype(np.float64)
+        epoch_losses = _epoch(forward, opt, features, prices, order, sampler, world_size)
         bad = np.flatnonzero(~np.isfinite(epoch_losses))
         if bad.size:
             raise paddle_net.diverged_error(epoch_losses[bad[0]], epoch_id, int(bad[0]), learning_rate)
@@ -117,48 +102,56 @@ def train_dygraph_distributed(model, training_data, num_epochs, batch_size=10, l
     return losses, epoch_seconds
 
 
-def train_boston(out_dir, epochs=None, batch_size=10, learning_rate=None, seed=0, dtype="float32", quiet=False,
-                 data_path=None, export=True):
-    """``paddle-course boston train --impl dygraph --distributed``: train data-parallel, rank 0 saves.
+def _epoch(forward, opt, features, prices, order, sampler, world_size):
+    """One epoch of this rank's pieces; the global batches' losses (the ranks' mean, one all-reduce)."""
+    import paddle
+    import paddle.distributed as dist
+    import paddle.nn.functional as F
 
-    Starts like ``boston.train("dygraph", ...)`` (``Network(13, seed)``'s initial
-    weights copied into a ``Regressor``), trains with
-    :func:`train_dygraph_distributed`, and on rank 0 only writes what ``boston
-    train`` writes (``params.npz``, ``stats.json``, ``metrics.json``, ``loss.png``
-    and the ``inference/`` export) plus ``distributed.json`` with the number of
-    processes and the time per epoch.  Returns the ``boston.TrainResult`` on
-    every rank.
+    step_losses = []
+    for positions in sampler:
+        index = paddle.to_tensor(order[positions])
+        x, y = paddle.gather(features, index), paddle.gather(prices, index)
+        avg_loss = paddle.mean(F.square_error_cost(forward(x), label=y))
+        avg_loss.backward()
+        opt.step()
+        opt.clear_grad()
+        step_losses.append(avg_loss.detach())
+    epoch_losses = paddle.stack(step_losses).reshape([-1])
+    if world_size > 1:
+        dist.all_reduce(epoch_losses)  # sum over ranks, then / world_size: the global batch's loss
+        epoch_losses = epoch_losses / world_size
+    return epoch_losses.numpy().astype(np.float64)
+
+
+def train_data_parallel(training_data, epochs, batch_size=10, learning_rate=0.05, seed=0, dtype="float32",
+                        quiet=True):
+    """Train the Boston ``Regressor`` data-parallel from ``Network(13, seed)``'s initial weights.
+
+    What ``lesson.train("dygraph", ...)`` does in one process, split over the launched
+    ranks with :func:`train_dygraph_distributed`.  Returns ``(w, b, losses, run)`` on
+    every rank; ``run`` holds ``rank``, ``world_size``, ``processes``, ``backend``,
+    ``global_batch_size``, ``rows_per_process_per_step``, ``epochs``, ``seconds``,
+    ``seconds_per_epoch`` and ``final_loss`` (rank 0 saves it as ``distributed.json``,
+    see ``lesson.train_and_save``).
     """
-    from paddle_course import boston, paddle_net
-    from paddle_course.numpy_net import Network
-    from paddle_course.plots import plot_loss_curves
-
-    dataset = load_dataset(data_path)
-    batch_size = check_batch_size(batch_size)
-    epochs = Network.default_epochs(batch_size) if epochs is None else epochs
-    learning_rate = Network.default_eta(batch_size) if learning_rate is None else learning_rate
     rank, world_size = parallel.init_data_parallel()
     quiet = quiet or rank != 0
-    net = Network(dataset.training_data.shape[1] - 1, seed=seed)
+    net = Network(training_data.shape[1] - 1, seed=seed)
     model = paddle_net.Regressor(net.num_inputs, dtype=dtype)
     paddle_net.set_parameters(model, net.w, net.b)
-    rows_per_process = (batch_size or len(dataset.training_data)) // world_size
-    say(f"data-parallel training on {parallel.processes(world_size)}: {len(dataset.training_data)} houses, global batch "
+    rows_per_process = (batch_size or len(training_data)) // world_size
+    say(f"data-parallel training on {parallel.processes(world_size)}: {len(training_data)} houses, global batch "
         f"{batch_size or 'full'} ({rows_per_process} rows per process and step)", quiet)
     start = time.perf_counter()
-    losses, epoch_seconds = train_dygraph_distributed(model, dataset.training_data, epochs, batch_size,
-                                                      learning_rate, seed=seed, quiet=quiet)
+    losses, epoch_seconds = train_dygraph_distributed(model, training_data, epochs, batch_size, learning_rate,
+                                                      seed=seed, quiet=quiet)
     seconds = time.perf_counter() - start
     w, b = paddle_net.get_parameters(model)
-    result = boston.TrainResult("dygraph", batch_size, epochs, learning_rate, seed, seconds,
-                                boston.linear_mse(w, b, dataset.training_data), boston.linear_mse(w, b, dataset.test_data),
-                                w, b, losses)
-    if rank != 0:
-        return result  # the other ranks hold the same parameters: one writer is enough
-    out_dir = Path(out_dir)
-    boston.save_run(result, dataset, out_dir, export=export)
-    write_json(out_dir / DISTRIBUTED_FILE, {
+    run = {
+        "rank": rank,
         "world_size": world_size,
+        "processes": parallel.processes(world_size),
         "backend": os.environ.get("PADDLE_DISTRI_BACKEND", "gloo") if world_size > 1 else "none (1 process)",
         "global_batch_size": batch_size,
         "rows_per_process_per_step": rows_per_process,
@@ -166,17 +159,8 @@ def train_boston(out_dir, epochs=None, batch_size=10, learning_rate=None, seed=0
         "seconds": seconds,
         "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None,
         "final_loss": losses[-1] if losses else None,
-    })
-    optimum = boston.closed_form(dataset).train_mse
-    label = f"{result.label}, {parallel.processes(world_size)}"
-    plot_loss_curves({label: losses}, out_dir / "loss.png", title=f"{label}: training loss",
-                     xlabel="epoch" if batch_size is None else "iteration", optimum=optimum)
-    say(f"{label}: {epochs} epochs in {seconds:.2f} s ({seconds / max(epochs, 1):.4f} s/epoch); train MSE "
-        f"{result.train_mse:.5f} ({result.train_mse / optimum:.4f} x least-squares optimum), test MSE "
-        f"{result.test_mse:.5f}", quiet)
-    say(f"saved to {out_dir}/ (params.npz, stats.json, metrics.json, {DISTRIBUTED_FILE}, loss.png"
-        f"{', inference/' if export else ''})", quiet)
-    return result
+    }
+    return w, b, losses, run
 
 
 def read_run(out_dir):

@@ -7,12 +7,12 @@ deep-learning-from-scratch does, so its gradient is a dict with the same keys.
 
 Both train with the same loop (:class:`_Trainable`): full-batch gradient descent
 when ``batch_size`` is None, mini-batch SGD with a fresh shuffle every epoch
-otherwise (course 1.3.7).  Any optimizer from ``paddle_course.optim`` can replace
+otherwise (course 1.3.7).  Any optimizer from ``paddle_course.boston.optim`` can replace
 the plain ``update`` step: it receives the ``params`` and ``gradients`` dicts.
 """
 import numpy as np
 
-from paddle_course.data import check_batch_size, minibatch_indices
+from paddle_course.boston.data import check_batch_size, minibatch_indices
 from paddle_course.common.progress import progress
 
 
@@ -56,7 +56,7 @@ class _Trainable:
           the same batches and the same numbers.
 
         Each update step is ``params <- params - eta * gradient`` unless an
-        ``optimizer`` (``paddle_course.optim``) is given, whose ``step(params,
+        ``optimizer`` (``paddle_course.boston.optim``) is given, whose ``step(params,
         gradients)`` then does the update.  ``callback(epoch, iteration, loss)`` is
         called after each step.  Returns the loss of every step (one per epoch for
         full-batch GD, one per mini-batch for SGD: the curve with "毛刺").

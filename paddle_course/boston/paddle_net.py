@@ -20,9 +20,9 @@ import numpy as np
 import paddle
 import paddle.nn.functional as F
 
-from paddle_course.data import NUM_FEATURES, check_batch_size, minibatch_indices
+from paddle_course.boston.data import NUM_FEATURES, check_batch_size, minibatch_indices
 from paddle_course.common.fileio import atomic_dir
-from paddle_course.numpy_net import TrainingDiverged
+from paddle_course.boston.numpy_net import TrainingDiverged
 from paddle_course.common.progress import progress
 
 MODEL_FILE_PREFIX = "regressor"  # <dir>/regressor.json + regressor.pdiparams
