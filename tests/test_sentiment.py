@@ -206,8 +206,10 @@ def test_cli_reports_empty_text_as_a_one_line_error(capsys):
 
 
 def test_demo_prints_results_and_saves_a_figure(tmp_path):
-    done = sentiment.demo(tmp_path, quiet=True)
-    assert len(done["results"]) == len(sentiment.DEMO_TEXTS)
+    from paddle_course.sentiment.demo import DEMO_TEXTS, demo
+
+    done = demo(tmp_path, quiet=True)
+    assert len(done["results"]) == len(DEMO_TEXTS)
     assert Path(done["figure"]).is_file() and Path(done["figure"]).stat().st_size > 1000
 
 
@@ -232,10 +234,10 @@ def _state(checkpoint):
 def test_finetune_checkpoint_loads_back_into_the_module(small_tsvs, tmp_path):
     import paddlehub as hub
 
-    from paddle_course.finetune.sentiment import finetune
+    from paddle_course.sentiment.finetune import finetune
 
     train, dev = small_tsvs
-    result = finetune(train, dev, tmp_path / "ckpt", epochs=1, batch_size=32, lr=5e-4, seed=3, quiet=True)
+    result = finetune(train, dev, out_dir=tmp_path / "ckpt", epochs=1, batch_size=32, lr=5e-4, seed=3, quiet=True)
     assert 0.5 <= result["best_dev_accuracy"] <= 1.0
     assert (tmp_path / "ckpt" / "best_model" / "model.pdparams").is_file()
     assert (tmp_path / "ckpt" / "epoch_1" / "model.pdparams").is_file()
@@ -250,11 +252,11 @@ def test_finetune_checkpoint_loads_back_into_the_module(small_tsvs, tmp_path):
 
 
 def test_finetune_with_the_same_seed_gives_the_same_weights(small_tsvs, tmp_path):
-    from paddle_course.finetune.sentiment import finetune
+    from paddle_course.sentiment.finetune import finetune
 
     train, _ = small_tsvs
     for name in ("a", "b"):
-        finetune(train, None, tmp_path / name, epochs=1, batch_size=64, lr=1e-3, seed=7, quiet=True)
+        finetune(train, None, out_dir=tmp_path / name, epochs=1, batch_size=64, lr=1e-3, seed=7, quiet=True)
     first, second = _state(tmp_path / "a"), _state(tmp_path / "b")
     assert first.keys() == second.keys()
     for key in first:
@@ -288,10 +290,11 @@ def test_hub_install_then_module_by_name_and_hub_run(tmp_path):
 
 @pytest.mark.slow
 def test_training_from_scratch_with_the_same_seed_is_reproducible(small_tsvs, tmp_path):
+    from paddle_course.sentiment.finetune import train_model
+
     train, dev = small_tsvs
     for name in ("a", "b"):
-        sentiment.train_model(tmp_path / name, epochs=1, batch_size=64, seed=5, train_path=train, dev_path=dev,
-                              quiet=True)
+        train_model(tmp_path / name, epochs=1, batch_size=64, seed=5, train_path=train, dev_path=dev, quiet=True)
     first, second = _state(tmp_path / "a"), _state(tmp_path / "b")
     for key in first:
         np.testing.assert_array_equal(first[key], second[key])

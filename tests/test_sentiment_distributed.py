@@ -140,10 +140,10 @@ def test_two_processes_end_with_the_one_process_weights_and_only_rank_0_writes(t
     shipped weights; every checkpoint equals the plain one-process fine-tune's to 1e-5."""
     import paddlehub as hub
 
-    from paddle_course.finetune.sentiment import finetune
+    from paddle_course.sentiment.finetune import finetune
 
     train, dev = tsvs
-    reference = finetune(train, dev, tmp_path / "one", epochs=EPOCHS, batch_size=BATCH, seed=SEED, quiet=True)
+    reference = finetune(train, dev, out_dir=tmp_path / "one", epochs=EPOCHS, batch_size=BATCH, seed=SEED, quiet=True)
 
     course_cli = shutil.which("paddle-course", path=str(Path(sys.executable).parent)) or "paddle-course"
     start = time.perf_counter()

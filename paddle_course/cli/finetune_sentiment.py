@@ -3,11 +3,11 @@ from pathlib import Path
 
 
 def _finetune(args):
-    from paddle_course.finetune.sentiment import finetune
+    from paddle_course.sentiment.finetune import finetune
 
-    finetune(args.train, args.dev, args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-             seed=args.seed, init_from=args.init or "shipped", log_interval=args.log_interval, quiet=args.quiet,
-             distributed=args.distributed)
+    finetune(args.train, args.dev, out_dir=args.out, init=args.init or "shipped", epochs=args.epochs,
+             batch_size=args.batch_size, lr=args.lr, seed=args.seed, quiet=args.quiet,
+             log_interval=args.log_interval, distributed=args.distributed)
 
 
 def register(task_subparsers):

