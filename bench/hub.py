@@ -232,14 +232,14 @@ def bench_pedestrian(table, quick):
     if not landed(name):
         table.missing("pedestrian detection images/s and mAP@0.5", f"{name} not in this checkout")
         return None
-    from paddle_course import detection
+    from paddle_course.detection.evaluate import evaluate_detector
     from paddle_course.detection.synthetic import render_scene
 
     module = serving.load_module(name)  # its default detector
     count = 20 if quick else 60
     for label, detector in ((f"module default ({module.detector_name})", module.detector),
                             ("paddle CenterNet", "paddle")):
-        scores = detection.evaluate_detector(detector=detector, num_images=count)
+        scores = evaluate_detector(detector=detector, num_images=count)
         table.add(f"pedestrian detection, {label}, {scores['images']} held-out synthetic scenes",
                   f"mAP@0.5 {scores['map50']:.3f}, {scores['images_per_second']:.1f} images/s")
     image, _ = render_scene(np.random.default_rng(123), 240, 320)
