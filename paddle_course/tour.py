@@ -17,7 +17,7 @@ from paddle_course.common.progress import say
 def _hub_demos():
     """``(title, summary key, demo function)`` in the order of course section 3.2; each demo takes ``(out_dir, quiet)``."""
     from paddle_course.detection.demo import demo as detection_demo
-    from paddle_course.ocr import demo as ocr_demo
+    from paddle_course.ocr.demo import demo as ocr_demo
     from paddle_course.sentiment.demo import demo as sentiment_demo
 
     return (
