@@ -1,5 +1,4 @@
-"""``paddle-course homework list|start|check``: the assignments and their autograder."""
-from paddle_course import grading
+"""``paddle-course homework list|start|check``: the assignments and their autograder (course 1.3-1.5, 3.3)."""
 
 
 def register(subparsers):
@@ -39,13 +38,19 @@ def register(subparsers):
 
 
 def _list(args):
+    from paddle_course import grading
+
     return grading.list_homework()
 
 
 def _start(args):
+    from paddle_course import grading
+
     return grading.start_homework(args.assignment, args.directory)
 
 
 def _check(args):
+    from paddle_course import grading
+
     return grading.check_homework(args.assignment, args.path, timeout=args.timeout, seed=args.seed,
                                   as_json=args.json)

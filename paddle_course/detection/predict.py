@@ -10,7 +10,6 @@ import numpy as np
 
 from paddle_course.common.images import read_image, save_image
 from paddle_course.detection.detectors import DEFAULT_DETECTOR, LABEL, load_detector
-from paddle_course.detection.draw import draw_detections
 
 
 def as_records(array, score_thresh):
@@ -28,6 +27,8 @@ def detect_images(detector, images, names, score_thresh=0.5, visualization=False
         records = as_records(detector.detect(image), score_thresh)
         save_path = ""
         if visualization:
+            from paddle_course.detection.draw import draw_detections
+
             stem = Path(name).stem if name else f"image_{index}"
             save_path = str(save_image(draw_detections(image, records), Path(output_dir) / f"{stem}.jpg"))
         results.append({"data": records, "save_path": save_path})
@@ -43,8 +44,8 @@ def detect_files(paths, detector=DEFAULT_DETECTOR, checkpoint=None, score_thresh
     """
     if not paths:
         raise ValueError("give at least one image file")
+    images = [read_image(path) for path in paths]  # a bad file is reported before the detector loads
     model = load_detector(detector, checkpoint)
-    images = [read_image(path) for path in paths]
     results = detect_images(model, images, [str(p) for p in paths], score_thresh,
                             visualization=out_dir is not None, output_dir=out_dir or "detection_result")
     for path, result in zip(paths, results):
