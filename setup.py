@@ -52,6 +52,8 @@ setup(
         "datasets<3",
         "protobuf==3.20.3",
         "opencv-python>=4.5,<5",
+        # the photo pedestrian detector's weights (tensors only: loading runs no code)
+        "safetensors==0.8.0",
         # PP-OCRv4 det/cls/rec ONNX models ship inside this wheel (offline OCR)
         "rapidocr-onnxruntime==1.4.4",
         # Not used directly: paddlehub asks for gradio unpinned, and with huggingface_hub<0.26

@@ -184,8 +184,8 @@ def test_module_returns_yolov3_pedestrian_format(paddle_module, scene):
     assert mean_average_precision([found], [boxes]) >= 0.5
 
 
-def test_default_detector_is_hog_and_reads_paths(module, tmp_path, scene):
-    assert module.detector_name == "hog"
+def test_default_detector_is_photo_and_reads_paths(module, tmp_path, scene):
+    assert module.detector_name == "photo"
     path = tmp_path / "scene.png"
     cv2.imwrite(str(path), scene[0])
     results = module.object_detection(paths=[str(path)], score_thresh=0.0)
