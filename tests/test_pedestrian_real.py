@@ -49,3 +49,29 @@ def test_photo_detector_reaches_the_issue_targets_on_real_photos():
     assert photo["map50"] >= 0.7
     assert photo["map50"] >= 3 * hog["map50"]
     assert photo["recall_at_1fp"] > hog["recall_at_1fp"]
+
+
+@pytest.mark.slow
+def test_finetune_pedestrian_reports_a_held_out_dev_split_and_the_forgetting_check(tmp_path, capsys):
+    import shutil
+
+    from paddle_course.cli import main
+    from paddle_course.detection.photo_finetune import split_ids
+
+    voc = tmp_path / "voc"
+    for sub in ("JPEGImages", "Annotations", "ImageSets/Main"):
+        (voc / sub).mkdir(parents=True)
+    ids = ["vtest_0000", "vtest_0017", "vtest_0034"]
+    for image_id in ids:
+        shutil.copy(REAL / "JPEGImages" / f"{image_id}.jpg", voc / "JPEGImages")
+        shutil.copy(REAL / "Annotations" / f"{image_id}.xml", voc / "Annotations")
+    (voc / "ImageSets" / "Main" / "train.txt").write_text("\n".join(ids) + "\n")
+    train_ids, dev_ids = split_ids(voc)
+    assert len(dev_ids) == 1 and not set(train_ids) & set(dev_ids)   # no val.txt: one image held out
+    assert main(["finetune", "pedestrian", "--train", str(voc), "--epochs", "1", "--batch-size", "2",
+                 "--out", str(tmp_path / "ckpt"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "dev   (  1 images)" in out and "other (  4 images)" in out
+    summary = __import__("json").loads((tmp_path / "ckpt" / "metrics.json").read_text())
+    assert summary["train_images"] == 2 and summary["dev_images"] == 1
+    assert 0 <= summary["dev_after"]["map50"] <= 1 and summary["other_before"]["images"] == 4

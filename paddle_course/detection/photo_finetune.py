@@ -14,15 +14,18 @@ TensorFlow ``ssdlite_mobilenet_v2`` configuration the weights were trained with:
 
     loss = (Σ_pos CE + Σ_hard neg CE + Σ_pos smoothL1) / max(1, #positives)
 """
+import time
+from pathlib import Path
+
 import numpy as np
 import paddle
 import paddle.nn.functional as F
-from paddle_course.detection.metrics import mean_average_precision
-from paddle_course.detection.voc import load_voc, read_image
 
 from paddle_course.detection.anchors import decode_boxes, encode_boxes
 from paddle_course.detection.photo import anchors_for, load_weights, preprocess, select_detections
+from paddle_course.detection.metrics import mean_average_precision
 from paddle_course.detection.ssdlite import SSDLiteMobileNetV2
+from paddle_course.detection.voc import load_voc, read_image
 
 MATCH_IOU = 0.5
 NEGATIVES_PER_POSITIVE, MIN_NEGATIVES = 3, 3
@@ -182,3 +185,116 @@ class PhotoFinetuneModel(paddle.nn.Layer):
         boxes, counts = boxes.numpy(), counts.numpy()
         truths = [boxes[i, :int(counts[i])] for i in range(len(counts))]
         return {"loss": loss, "metrics": {"map50": mean_average_precision(detections, truths)}}
+
+
+def split_ids(voc_dir, dev_fraction=0.2, seed=0):
+    """``(train ids, dev ids)`` of a VOC folder: its ``train.txt``/``val.txt`` when it has a
+    non-empty ``val.txt``, else a seeded ``dev_fraction`` of the training ids held out, so the
+    reported metric is always on images the model was not trained on."""
+    from paddle_course.detection.voc import read_split
+
+    voc_dir = Path(voc_dir)
+    ids = read_split(voc_dir, "train")
+    val_list = voc_dir / "ImageSets" / "Main" / "val.txt"
+    if val_list.is_file() and val_list.read_text(encoding="utf-8").strip():
+        return ids, read_split(voc_dir, "val")
+    if len(ids) < 2:
+        raise ValueError(f"{voc_dir}: {len(ids)} image(s); a dev split needs at least 2 (or give --dev)")
+    order = np.random.default_rng(seed).permutation(len(ids))
+    count = max(1, round(dev_fraction * len(ids)))
+    dev = sorted(ids[i] for i in order[:count])
+    return [i for i in ids if i not in set(dev)], dev
+
+
+def voc_samples(voc_dir, ids):
+    """``[(image_path, boxes, difficult), ...]`` of the given image ids of a VOC folder."""
+    from paddle_course.detection.voc import read_voc_annotation
+
+    voc_dir = Path(voc_dir)
+    samples = []
+    for image_id in ids:
+        image_path = voc_dir / "JPEGImages" / f"{image_id}.jpg"
+        boxes, difficult = read_voc_annotation(voc_dir / "Annotations" / f"{image_id}.xml",
+                                               read_image(image_path).shape, with_difficult=True)
+        samples.append((image_path, boxes, difficult))
+    return samples
+
+
+def photo_scores(weights, samples):
+    """mAP@0.5 and recall at <= 1 false box per image of the photo detector (default mode)
+    with ``weights`` on ``samples`` (difficult boxes ignored)."""
+    from paddle_course.detection.metrics import recall_at_false_boxes
+    from paddle_course.detection.photo import PhotoPedestrianDetector
+
+    detector = PhotoPedestrianDetector(weights)
+    found = [detector.detect(read_image(path)) for path, _, _ in samples]
+    truths, difficult = [s[1] for s in samples], [s[2] for s in samples]
+    return {"map50": round(mean_average_precision(found, truths, difficult=difficult), 4),
+            "recall_at_1fp": round(recall_at_false_boxes(found, truths, difficult), 4), "images": len(samples)}
+
+
+def finetune_photo(train, dev=None, *, out_dir, init="shipped", other="photos", epochs=8, batch_size=4, lr=5e-5,
+                   freeze_blocks=0, seed=0, quiet=False):
+    """Course 3.3: fine-tune the photo detector on a VOC folder with ``hub.Trainer``; a summary dict
+    (also ``<out_dir>/metrics.json``) with dev mAP before and after and the forgetting check.
+
+    Args:
+        train: VOC folder; ``train.txt`` (or every annotation) trains, ``val.txt`` is the dev split,
+            or a seeded 20 % is held out when there is no ``val.txt`` and no ``dev``.
+        dev: a VOC folder to evaluate on instead (its ``val.txt``, or every annotation).
+        init: "shipped" or a weights file / fine-tune folder to start from.
+        other: images not trained on whose metric should not drop: "photos" (the course's real
+            photos, ``data/pedestrian`` split ``photos``), a VOC folder, or None.
+
+    Returns:
+        dict with ``train_images``, ``dev_images``, ``dev_before``, ``dev_after``, ``other_before``,
+        ``other_after`` (each ``{"map50", "recall_at_1fp", "images"}`` or None), ``seconds``,
+        ``checkpoint`` (load it with ``detector="photo", checkpoint=...``).
+    """
+    from paddle_course.common.checkpoints import best_checkpoint_dir
+    from paddle_course.common.fileio import write_json
+    from paddle_course.common.progress import say
+    from paddle_course.common.seeding import seed_everything
+    from paddle_course.common.trainer import atomic_trainer
+    from paddle_course.detection.detectors import SHIPPED_PHOTO_WEIGHTS
+
+    if epochs < 1 or batch_size < 1 or lr <= 0:
+        raise ValueError(f"epochs and batch size must be positive and lr > 0 (got {epochs}, {batch_size}, {lr})")
+    paddle.set_device("cpu")
+    seed_everything(seed)
+    out_dir, init = Path(out_dir), SHIPPED_PHOTO_WEIGHTS if init == "shipped" else init
+    train_ids, dev_ids = split_ids(train, seed=seed)
+    if dev is not None:
+        dev_ids = split_ids(dev, seed=seed)[1] if (Path(dev) / "ImageSets" / "Main" / "val.txt").is_file() \
+            else sorted(p.stem for p in (Path(dev) / "Annotations").glob("*.xml"))
+    train_samples, dev_samples = voc_samples(train, train_ids), voc_samples(dev or train, dev_ids)
+    other_samples = _other_samples(other)
+    say(f"training on {len(train_samples)} images, dev {len(dev_samples)}, other {len(other_samples)}", quiet)
+    summary = {"train_images": len(train_samples), "dev_images": len(dev_samples),
+               "dev_before": photo_scores(init, dev_samples),
+               "other_before": photo_scores(init, other_samples) if other_samples else None}
+    model = PhotoFinetuneModel(init, freeze_blocks=freeze_blocks)
+    optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
+    trainer = atomic_trainer()(model, optimizer, use_gpu=False, use_vdl=False, checkpoint_dir=str(out_dir))
+    start = time.perf_counter()
+    trainer.train(VOCPhotoDataset(samples=train_samples, augment=True, seed=seed), epochs=epochs,
+                  batch_size=batch_size, eval_dataset=VOCPhotoDataset(samples=dev_samples),
+                  log_interval=max(1, len(train_samples) // batch_size), save_interval=epochs)
+    checkpoint = best_checkpoint_dir(out_dir)
+    summary.update(seconds=round(time.perf_counter() - start, 1), checkpoint=str(checkpoint),
+                   dev_after=photo_scores(checkpoint, dev_samples),
+                   other_after=photo_scores(checkpoint, other_samples) if other_samples else None)
+    write_json(out_dir / "metrics.json", summary)
+    return summary
+
+
+def _other_samples(other):
+    if other is None:
+        return []
+    if other == "photos":
+        from paddle_course.common.paths import data_path
+
+        voc_dir = data_path("pedestrian")
+        return voc_samples(voc_dir, (voc_dir / "ImageSets" / "Main" / "photos.txt").read_text().split())
+    ids = sorted(p.stem for p in (Path(other) / "Annotations").glob("*.xml"))
+    return voc_samples(other, ids)
