@@ -25,7 +25,7 @@ from paddle_course.detection.predict import detect_images
 
 @moduleinfo(
     name="course_pedestrian",
-    version="1.0.0",
+    version="1.1.0",
     summary="Pedestrian detection: SSDLite-MobileNetV2 for real photos (default), OpenCV HOG+SVM (classic "
             "baseline) or a small Paddle CenterNet trained by paddle_course; fine-tunable with hub.Trainer.",
     author="paddle_course",
