@@ -16,17 +16,25 @@ on seeded random inputs:
   and the checkpoint ``hub.Module(directory=..., checkpoint=out_dir)`` loads
   must both be the best epoch's.
 
-Paddle and PaddleHub are imported by the worker before the clock starts
-(``preload``), never at the top of this module, so ``homework list`` stays fast.
+The learner's file runs in the sandbox with Paddle, PaddleHub and a stand-in of
+``paddle_course.sentiment`` (``course_api``) preloaded before the clock starts, and reads the
+shipped weights from a read-only copy (``course_files``).  The checks themselves need Paddle
+only for the shipped model's own predictions and to load the learner's checkpoint into
+``hub.Module`` -- after :mod:`paddle_course.common.safe_weights` has read it as plain arrays
+(a checkpoint written by the learner's code is never unpickled here).  Paddle is imported
+while the child starts (``trusted_preload``), never at the top of this module, so
+``homework list`` stays fast.
 """
 import re
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from paddle_course.grading.framework import (Assignment, CheckFailed, as_number, check, expect_close, expect_true,
-                                             get_function, show)
+from paddle_course.grading.framework import (Assignment, CheckFailed, as_array, as_number, check, expect_close,
+                                             expect_true, get_function, show)
+from paddle_course.grading.remote import (Remote, class_names, defines, helper, is_tensor, remote_isinstance,
+                                          to_tensor, type_name)
 
 ASSIGNMENT = Assignment(
     id="hw05",
@@ -39,8 +47,13 @@ ASSIGNMENT = Assignment(
     # one fine-tuning run takes ~5 s on a laptop core; the limit leaves room for a slow machine
     check_timeout=120.0,
     preload=("paddle", "paddlehub", "paddle_course.sentiment"),
-    memory_limit_mb=None,
+    memory_limit_mb=4096,  # Paddle maps ~2 GB of address space while fine-tuning
+    course_api=("sentiment", "common.paths"),
+    course_files=("hub_modules/course_sentiment/assets",),
+    trusted_preload=("paddle", "paddle_course.sentiment", "paddlehub"),
 )
+# the largest checkpoint file the grader reads back from the child
+MAX_CHECKPOINT_BYTES = 64 << 20
 
 # float32 in Paddle against float64 in NumPy
 RTOL, ATOL = 1e-4, 1e-5
@@ -82,16 +95,17 @@ def slang_reviews(rng, count):
     return reviews
 
 
-def _workdir():
-    # inside the grading worker's throw-away folder (its working directory)
-    return Path(tempfile.mkdtemp(prefix="hw05_", dir="."))
+def _workdir(module):
+    """A fresh folder in the child's private working folder (a path of the child, not of this machine)."""
+    return PurePosixPath(helper(module, "make_workdir", "hw05_"))
 
 
-def _write_tsv(path, pairs, header=True):
+def _write_tsv(module, path, pairs, header=True):
+    """Write a ``text<TAB>label`` file at the child's ``path``."""
     from paddle_course import sentiment
 
     lines = ([sentiment.TSV_HEADER] if header else []) + [f"{text}\t{label}" for text, label in pairs]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    helper(module, "write_text", str(path), "\n".join(lines) + "\n")
     return path
 
 
@@ -113,21 +127,21 @@ def _random_text(rng, max_chars):
     return text
 
 
-def _small_vocab(rng):
+def _small_vocab(module, rng):
+    """``(vocab here, the same vocab in the child)``: the child's goes into the learner's TsvDataset."""
     from paddle_course import sentiment
 
     known = [c for c in CHAR_POOL if rng.random() < 0.7] + [" "]
-    return sentiment.Vocab(known)
+    return sentiment.Vocab(known), helper(module, "make_vocab", known)
 
 
 def _dataset(module, path, vocab, max_len):
-    import paddle
-
     TsvDataset = get_function(module, "TsvDataset")
     dataset = TsvDataset(str(path), vocab, max_len)
-    expect_true(isinstance(dataset, paddle.io.Dataset), "TsvDataset must subclass paddle.io.Dataset "
+    base = class_names(dataset)[1:2] or ["object"]
+    expect_true(remote_isinstance(dataset, "paddle.io.Dataset"), "TsvDataset must subclass paddle.io.Dataset "
                 "(class TsvDataset(paddle.io.Dataset) and super().__init__() first): hub.Trainer's DataLoader "
-                "takes a paddle.io.Dataset", received=type(dataset).__mro__[1].__name__)
+                "takes a paddle.io.Dataset", received=base[0].rsplit(".", 1)[-1])
     return dataset
 
 
@@ -137,11 +151,11 @@ def _label_problem(label):
         return "a bool"
     if isinstance(label, int):  # a Python int stacks into int64
         return None
-    dtype = getattr(label, "dtype", None)
-    if dtype is None:
-        return f"a {type(label).__name__}"
-    if hasattr(label, "numpy") and callable(label.numpy):  # a paddle.Tensor
+    if is_tensor(label):
         return "a paddle Tensor: return NumPy values, the collate_fn and DataLoader make the tensors"
+    dtype = None if isinstance(label, Remote) else getattr(label, "dtype", None)
+    if dtype is None:
+        return f"a {type_name(label)}"
     if np.dtype(dtype) != np.int64 or np.size(label) != 1:
         return f"of dtype {dtype} and shape {np.shape(label)}"
     return None
@@ -154,13 +168,13 @@ def _label_problem(label):
 def dataset_items(module, rng):
     from paddle_course import sentiment
 
-    vocab = _small_vocab(rng)
+    vocab, child_vocab = _small_vocab(module, rng)
     max_len = int(rng.integers(8, 14))
     count = int(rng.integers(12, 25))
     pairs = [(_random_text(rng, 8), int(rng.integers(0, 2))) for _ in range(count)]
     header = bool(rng.random() < 0.5)
-    path = _write_tsv(_workdir() / "reviews.tsv", pairs, header=header)
-    dataset = _dataset(module, path, vocab, max_len)
+    path = _write_tsv(module, _workdir(module) / "reviews.tsv", pairs, header=header)
+    dataset = _dataset(module, path, child_vocab, max_len)
 
     length = len(dataset)
     if length != count:
@@ -176,7 +190,7 @@ def dataset_items(module, rng):
                     f"dataset[{index}] should be a pair (token_ids, label)", received=show(item))
         token_ids, got_label = item
         expect_true(isinstance(token_ids, np.ndarray), f"the token ids of dataset[{index}] should be a NumPy "
-                    f"array (vocab.encode returns one), got {type(token_ids).__name__}")
+                    f"array (vocab.encode returns one), got {type_name(token_ids)}")
         expect_true(token_ids.dtype == np.int64, f"the token ids have dtype {token_ids.dtype}: nn.Embedding "
                     "takes int64 ids (vocab.encode already returns int64; do not convert them)",
                     expected="int64", received=str(token_ids.dtype))
@@ -202,7 +216,7 @@ def dataset_items(module, rng):
         if problem:
             raise CheckFailed(f"the label of dataset[{index}] is {problem}: class ids must be int64 "
                               "(F.cross_entropy and paddle.metric take int64 labels): return np.int64(label)",
-                              expected="np.int64", received=f"{show(got_label)} ({type(got_label).__name__})")
+                              expected="np.int64", received=f"{show(got_label)} ({type_name(got_label)})")
         expect_true(int(np.reshape(got_label, ())) == label, f"the label of dataset[{index}] is wrong",
                     expected=str(label), received=show(got_label))
 
@@ -210,13 +224,13 @@ def dataset_items(module, rng):
 @check(1, tests="TsvDataset on a file with a bad label on a random line raises ValueError naming the file and line",
        hint="read the whole file in __init__ with sentiment.read_tsv(path): its ValueError says 'file:line: ...'")
 def dataset_errors(module, rng):
-    vocab = _small_vocab(rng)
+    _, vocab = _small_vocab(module, rng)
     count = int(rng.integers(5, 12))
     pairs = [(_random_text(rng, 6), int(rng.integers(0, 2))) for _ in range(count)]
     bad_row = int(rng.integers(1, count))
     bad_label = str(rng.choice(["2", "-1", "positive", "1.0"]))
     pairs[bad_row] = (pairs[bad_row][0], bad_label)
-    path = _write_tsv(_workdir() / "bad_label.tsv", pairs, header=True)
+    path = _write_tsv(module, _workdir(module) / "bad_label.tsv", pairs, header=True)
     bad_line = bad_row + 2  # line 1 is the header
     try:
         dataset = _dataset(module, path, vocab, 10)
@@ -246,7 +260,11 @@ def dataset_errors(module, rng):
 # --- 2. the pre-trained starting point -------------------------------------
 
 def _states(layer):
-    return {key: value.numpy() for key, value in layer.state_dict().items()}
+    """The learner's model's parameters as arrays (their copies come back with the state dict)."""
+    state = layer.state_dict()
+    if not isinstance(state, dict):
+        raise CheckFailed(f"the model's state_dict() is a {type_name(state)}, not a dict of parameters")
+    return {key: as_array(value, f"parameter {key!r}") for key, value in state.items()}
 
 
 def _shipped_state():
@@ -278,10 +296,10 @@ def pretrained_model_is_the_shipped_module(module, rng):
                 "pretrained_model() should return (model, vocab, config)", received=show(result))
     model, vocab, config = result
     SentimentClassifier = get_function(module, "SentimentClassifier")
-    expect_true(isinstance(model, SentimentClassifier), "the model should be a SentimentClassifier (your class: "
-                "hub.Trainer calls its training_step and validation_step)", received=type(model).__name__)
+    expect_true(remote_isinstance(model, SentimentClassifier), "the model should be a SentimentClassifier (your "
+                "class: hub.Trainer calls its training_step and validation_step)", received=type_name(model))
     shipped_network, shipped_vocab, _ = sentiment.load_model()
-    expect_true(isinstance(vocab, sentiment.Vocab) and len(vocab) == len(shipped_vocab),
+    expect_true(remote_isinstance(vocab, "paddle_course.sentiment.Vocab") and len(vocab) == len(shipped_vocab),
                 "the vocab should be the module's: sentiment.Vocab.load(ASSETS / 'vocab.json')",
                 expected=f"a Vocab of {len(shipped_vocab)} characters", received=show(vocab))
 
@@ -301,7 +319,7 @@ def pretrained_model_is_the_shipped_module(module, rng):
 
     texts = [text for text, _ in _general_reviews(rng, 40)]
     expected = sentiment.predict_probs(shipped_network, shipped_vocab, config, texts)
-    received = sentiment.predict_probs(model, vocab, config, texts)
+    received = _child_probs(model, texts, vocab, config)
     expect_close(received, expected, "p(positive) of your model on 40 test reviews", rtol=RTOL, atol=ATOL)
 
 
@@ -309,42 +327,42 @@ def pretrained_model_is_the_shipped_module(module, rng):
 
 def _classifier(module, rng):
     """A small SentimentClassifier with seeded random weights, in eval mode (dropout off)."""
-    import paddle
-
     SentimentClassifier = get_function(module, "SentimentClassifier")
     for method in ("training_step", "validation_step"):
-        expect_true(method in vars(SentimentClassifier), f"SentimentClassifier does not define {method} itself: "
+        expect_true(defines(SentimentClassifier, method), f"SentimentClassifier does not define {method} itself: "
                     "write it in your class (hub.Trainer calls it on every batch)")
-    paddle.seed(int(rng.integers(1, 2 ** 31)))
+    helper(module, "paddle_seed", int(rng.integers(1, 2 ** 31)))
     model = SentimentClassifier(40, embedding_dim=8, num_filters=6, kernel_sizes=[2, 3], dropout=0.3)
     # logits of a few units, so that every way of getting the accuracy wrong shows
-    fc_shape = model.fc.weight.shape
-    model.fc.weight.set_value(paddle.to_tensor(rng.normal(scale=2.0, size=fc_shape).astype("float32")))
+    weight = model.fc.weight
+    weight.set_value(to_tensor(rng.normal(scale=2.0, size=weight.shape).astype("float32")))
     model.eval()
     return model
 
 
 def _batch(model, rng):
     """``(ids, labels, logits)``: a random batch on which every wrong accuracy below differs from the right one."""
-    import paddle
-
     batch_size = int(rng.integers(10, 20))
     ids = rng.integers(1, 40, size=(batch_size, int(rng.integers(6, 12))))
     for row in range(batch_size):  # right padding, as collate makes it
         ids[row, int(rng.integers(3, ids.shape[1] + 1)):] = 0
-    tokens = paddle.to_tensor(ids)
-    with paddle.no_grad():
-        # Move the bias so that argmax calls half the batch positive (when every text gets the same
-        # class, a [B, B] broadcast gives the right accuracy by accident) and "z_1 > 0.5" a quarter
-        # of it (adding one number to both logits changes neither argmax nor the cross-entropy).
-        logits = model(tokens).numpy().astype(np.float64)
-        bias = model.fc.bias.numpy()
-        bias[1] -= _split_point(logits[:, 1] - logits[:, 0], batch_size // 2)
-        model.fc.bias.set_value(paddle.to_tensor(bias))
-        logits = model(tokens).numpy().astype(np.float64)
-        bias += 0.5 - _split_point(logits[:, 1], batch_size - batch_size // 4)
-        model.fc.bias.set_value(paddle.to_tensor(bias))
-        logits = model(tokens).numpy().astype(np.float64)
+    tokens = helper(model, "keep", to_tensor(ids))
+
+    def logits_now():
+        return as_array(helper(model, "call_no_grad", model, tokens), "the model's logits", (batch_size, 2))
+
+    # Move the bias so that argmax calls half the batch positive (when every text gets the same
+    # class, a [B, B] broadcast gives the right accuracy by accident) and "z_1 > 0.5" a quarter
+    # of it (adding one number to both logits changes neither argmax nor the cross-entropy).
+    logits = logits_now()
+    bias_parameter = model.fc.bias
+    bias = bias_parameter.numpy()
+    bias[1] -= _split_point(logits[:, 1] - logits[:, 0], batch_size // 2)
+    bias_parameter.set_value(to_tensor(bias))
+    logits = logits_now()
+    bias += 0.5 - _split_point(logits[:, 1], batch_size - batch_size // 4)
+    bias_parameter.set_value(to_tensor(bias))
+    logits = logits_now()
     for _ in range(200):
         labels = rng.integers(0, 2, size=batch_size)
         values = [_accuracy(logits, labels)] + list(_wrong_accuracies(logits, labels).values())
@@ -418,15 +436,13 @@ def _step_result(result, step):
        "acc = (logits.argmax(axis=1) == labels.reshape([-1])).astype('float32').mean(); "
        "return {'loss': loss, 'metrics': {'acc': acc}}")
 def training_step_loss_and_accuracy(module, rng):
-    import paddle
-
     model = _classifier(module, rng)
     ids, labels, logits = _batch(model, rng)
-    result = model.training_step([paddle.to_tensor(ids), paddle.to_tensor(labels)], 0)
+    result = model.training_step([to_tensor(ids), to_tensor(labels)], 0)
     loss, accuracy = _step_result(result, "training_step")
-    expect_true(isinstance(loss, paddle.Tensor), "the loss should be the paddle Tensor itself: hub.Trainer calls "
+    expect_true(is_tensor(loss), "the loss should be the paddle Tensor itself: hub.Trainer calls "
                 "loss.backward() on it (do not turn it into a float in training_step)",
-                received=type(loss).__name__)
+                received=type_name(loss))
     expect_true(not loss.stop_gradient, "the loss is cut off from the parameters (stop_gradient=True): compute it "
                 "from self(token_ids) without paddle.no_grad(), .detach() or .numpy()")
     expected = _cross_entropy(logits, labels)
@@ -444,12 +460,10 @@ def training_step_loss_and_accuracy(module, rng):
        hint="the same loss and accuracy as training_step; floats are fine here "
        "(hub.Trainer averages them over the dev set)")
 def validation_step_loss_and_accuracy(module, rng):
-    import paddle
-
     model = _classifier(module, rng)
     ids, labels, logits = _batch(model, rng)
-    with paddle.no_grad():  # as hub.Trainer.evaluate calls it
-        result = model.validation_step([paddle.to_tensor(ids), paddle.to_tensor(labels)], 0)
+    # under paddle.no_grad(), as hub.Trainer.evaluate calls it
+    result = helper(model, "call_no_grad", model.validation_step, [to_tensor(ids), to_tensor(labels)], 0)
     loss, accuracy = _step_result(result, "validation_step")
     expect_close(as_number(accuracy, "validation metrics['acc']"), _accuracy(logits, labels),
                  "validation metrics['acc']", rtol=RTOL, atol=ATOL, mistakes=_wrong_accuracies(logits, labels))
@@ -459,23 +473,22 @@ def validation_step_loss_and_accuracy(module, rng):
 
 # --- 4. fine-tuning for real --------------------------------------------------
 
-def _finetune_files(train_pairs, dev_pairs):
-    """``(folder, train.tsv, dev.tsv)``, written in a fresh folder."""
-    folder = _workdir()
-    return folder, _write_tsv(folder / "train.tsv", train_pairs), _write_tsv(folder / "dev.tsv", dev_pairs)
+def _finetune_files(module, train_pairs, dev_pairs):
+    """``(folder, train.tsv, dev.tsv)``, written in a fresh folder of the child."""
+    folder = _workdir(module)
+    return (folder, _write_tsv(module, folder / "train.tsv", train_pairs),
+            _write_tsv(module, folder / "dev.tsv", dev_pairs))
 
 
 def _call_finetune(module, train_path, dev_path, out_dir, seed):
     """The learner's ``finetune`` with ``FINETUNE_ARGS``; returns ``(model, best_dev)`` once they look right."""
-    import paddle
-
     finetune = get_function(module, "finetune")
     result = finetune(str(train_path), str(dev_path), str(out_dir), seed=seed, **FINETUNE_ARGS)
     expect_true(isinstance(result, (tuple, list)) and len(result) == 2,
                 "finetune should return (model, best_dev_accuracy)", received=show(result))
     model, best_dev = result
-    expect_true(isinstance(model, paddle.nn.Layer), "the first thing finetune returns should be the model "
-                "(the SentimentClassifier it trained)", received=type(model).__name__)
+    expect_true(remote_isinstance(model, "paddle.nn.Layer"), "the first thing finetune returns should be the model "
+                "(the SentimentClassifier it trained)", received=type_name(model))
     best_dev = as_number(best_dev, "the best dev accuracy finetune returned")
     expect_true(0.0 <= best_dev <= 1.0, "the best dev accuracy should be a fraction in [0, 1]"
                 + (" (it looks like a percentage)" if 1.0 < best_dev <= 100.0 else ""),
@@ -483,11 +496,23 @@ def _call_finetune(module, train_path, dev_path, out_dir, seed):
     return model, best_dev
 
 
+def _child_probs(network, texts, vocab=None, config=None):
+    """``p(positive)`` of the learner's ``network`` for ``texts``, computed in the child (with the
+    learner's ``vocab`` and ``config`` when given, else the shipped ones)."""
+    probs = helper(network, "predict_probs", network, list(texts), vocab, config)
+    return as_array(probs, "p(positive) of your model", (len(texts),))
+
+
 def _accuracy_of(network, pairs):
+    """Accuracy of the shipped network (here) or of the learner's (a :class:`Remote`, in the child)."""
     from paddle_course import sentiment
 
-    _, vocab, config = sentiment.load_model()
-    probs = sentiment.predict_probs(network, vocab, config, [text for text, _ in pairs])
+    texts = [text for text, _ in pairs]
+    if isinstance(network, Remote):
+        probs = _child_probs(network, texts)
+    else:
+        _, vocab, config = sentiment.load_model()
+        probs = sentiment.predict_probs(network, vocab, config, texts)
     return float(np.mean((probs >= 0.5).astype(int) == np.array([label for _, label in pairs])))
 
 
@@ -506,7 +531,7 @@ def finetune_fixes_slang_reviews(module, rng):
     general_pairs = _general_reviews(rng, NUM_GENERAL)
     shipped_network = sentiment.load_model()[0]
     before = _accuracy_of(shipped_network, dev_pairs)
-    folder, train_path, dev_path = _finetune_files(train_pairs, dev_pairs)
+    folder, train_path, dev_path = _finetune_files(module, train_pairs, dev_pairs)
     seed = int(rng.integers(1, 10_000))
     model, _ = _call_finetune(module, train_path, dev_path, folder / "run_1", seed)
     model.eval()  # measured without dropout, whatever mode the model came back in
@@ -548,7 +573,6 @@ def finetune_fixes_slang_reviews(module, rng):
        hint="after trainer.train(...): model.set_state_dict(paddle.load(out_dir/best_model/model.pdparams)); "
        "model.eval(); return model, trainer.best_metrics['acc']")
 def finetune_returns_the_best_epoch(module, rng):
-    import paddle
     import paddlehub as hub
 
     from paddle_course import sentiment
@@ -557,46 +581,81 @@ def finetune_returns_the_best_epoch(module, rng):
     train_pairs = slang_reviews(rng, NUM_TRAIN)
     # same kind of reviews, labels swapped: each epoch of learning the slang lowers this dev accuracy
     contradicting_dev = [(text, 1 - label) for text, label in slang_reviews(rng, NUM_DEV)]
-    folder, train_path, dev_path = _finetune_files(train_pairs, contradicting_dev)
+    folder, train_path, dev_path = _finetune_files(module, train_pairs, contradicting_dev)
     out_dir = folder / "checkpoint"
     model, best_dev = _call_finetune(module, train_path, dev_path, out_dir, int(rng.integers(1, 10_000)))
-    last = out_dir / f"epoch_{FINETUNE_ARGS['epochs']}" / "model.pdparams"
+    last_epoch = f"epoch_{FINETUNE_ARGS['epochs']}"
+    last = out_dir / last_epoch / "model.pdparams"
     best = out_dir / "best_model" / "model.pdparams"
-    expect_true(best.is_file(), "hub.Trainer wrote no best_model/: give trainer.train eval_dataset=dev_dataset "
-                "and save_interval=1, so it evaluates and keeps the best epoch",
-                received=show(sorted(p.name for p in out_dir.iterdir()) if out_dir.is_dir() else "no out_dir"))
-    expect_true(last.is_file(), f"hub.Trainer wrote no epoch_{FINETUNE_ARGS['epochs']}/: train for `epochs` epochs "
-                "with save_interval=1 and checkpoint_dir=out_dir")
-    expect_true(not model.training, "the returned model is in training mode (dropout on): call model.eval() "
+    listing = _file_info(module, out_dir)
+    expect_true(_file_info(module, best).get("is_file") is True, "hub.Trainer wrote no best_model/: give "
+                "trainer.train eval_dataset=dev_dataset and save_interval=1, so it evaluates and keeps the best epoch",
+                received=show(listing.get("entries") if listing.get("is_dir") is True else "no out_dir"))
+    expect_true(_file_info(module, last).get("is_file") is True, f"hub.Trainer wrote no {last_epoch}/: train for "
+                "`epochs` epochs with save_interval=1 and checkpoint_dir=out_dir")
+    expect_true(model.training is False, "the returned model is in training mode (dropout on): call model.eval() "
                 "after loading the best weights", expected="model.training == False", received="model.training == True")
 
     state = _states(model)
-    best_state = {k: v.numpy() for k, v in paddle.load(str(best)).items()}
-    last_state = {k: v.numpy() for k, v in paddle.load(str(last)).items()}
+    # the learner's checkpoint, read as plain arrays and written again here: hub.Module loads that copy
+    with tempfile.TemporaryDirectory(prefix="paddle_course_grading_checkpoint_") as copy:
+        copy = Path(copy)
+        best_state = _copy_checkpoint(module, best, copy / "best_model" / "model.pdparams")
+        last_state = _copy_checkpoint(module, last, copy / last_epoch / "model.pdparams")
 
-    def same(other):
-        return set(state) == set(other) and all(np.array_equal(state[k], other[k]) for k in other)
+        def same(other):
+            return set(state) == set(other) and all(np.array_equal(state[k], other[k]) for k in other)
 
-    if not same(best_state):
-        if same(last_state):
-            raise CheckFailed("finetune returns the model as it is after the last epoch, but here the best dev "
-                              "accuracy was an earlier epoch's: load out_dir/best_model/model.pdparams into the "
-                              "model before returning it")
-        raise CheckFailed("the returned model's weights are neither best_model's nor the last epoch's")
+        if not same(best_state):
+            if same(last_state):
+                raise CheckFailed("finetune returns the model as it is after the last epoch, but here the best dev "
+                                  "accuracy was an earlier epoch's: load out_dir/best_model/model.pdparams into the "
+                                  "model before returning it")
+            raise CheckFailed("the returned model's weights are neither best_model's nor the last epoch's")
 
-    try:
-        tuned = hub.Module(directory=str(hub_module_dir("course_sentiment")), checkpoint=str(out_dir))
-    except Exception as error:  # noqa: BLE001 - the learner's checkpoint, reported as such
-        raise CheckFailed(f"hub.Module(directory=<course_sentiment>, checkpoint=out_dir) could not load your "
-                          f"checkpoint: {type(error).__name__}: {error}") from None
-    texts = [text for text, _ in contradicting_dev]
-    expected = sentiment.predict_probs(tuned.network, tuned.vocab, tuned.config, texts)
-    received = sentiment.predict_probs(model, tuned.vocab, tuned.config, texts)
-    expect_close(received, expected, "p(positive) of the returned model vs hub.Module(checkpoint=out_dir)",
-                 rtol=RTOL, atol=ATOL)
-    best_accuracy = float(np.mean((expected >= 0.5).astype(int) == np.array([y for _, y in contradicting_dev])))
-    last_accuracy = _accuracy_of(sentiment.load_model(last)[0], contradicting_dev)
+        try:
+            tuned = hub.Module(directory=str(hub_module_dir("course_sentiment")), checkpoint=str(copy))
+        except Exception as error:  # noqa: BLE001 - the learner's checkpoint, reported as such
+            raise CheckFailed(f"hub.Module(directory=<course_sentiment>, checkpoint=out_dir) could not load your "
+                              f"checkpoint: {type(error).__name__}: {error}") from None
+        texts = [text for text, _ in contradicting_dev]
+        expected = sentiment.predict_probs(tuned.network, tuned.vocab, tuned.config, texts)
+        received = _child_probs(model, texts)
+        expect_close(received, expected, "p(positive) of the returned model vs hub.Module(checkpoint=out_dir)",
+                     rtol=RTOL, atol=ATOL)
+        best_accuracy = float(np.mean((expected >= 0.5).astype(int) == np.array([y for _, y in contradicting_dev])))
+        last_accuracy = _accuracy_of(sentiment.load_model(copy / last_epoch)[0], contradicting_dev)
     expect_close(best_dev, best_accuracy, "the best dev accuracy finetune returned (trainer.best_metrics['acc'], "
                  "which hub.Trainer averages from your validation_step)", atol=1e-4, rtol=0, mistakes={
                      "it is the last epoch's dev accuracy; return trainer.best_metrics['acc']": last_accuracy,
                  })
+
+
+def _file_info(module, path):
+    """What is at the child's ``path``: ``{"is_file", "is_dir", "size", "entries"}``."""
+    info = helper(module, "file_info", str(path))
+    return info if isinstance(info, dict) else {}
+
+
+def _copy_checkpoint(module, path, target):
+    """The learner's checkpoint file ``path`` (in the child) as arrays, saved again at ``target`` here.
+
+    The file was written by the learner's code, so it is never unpickled as it is: its bytes are
+    read by :mod:`paddle_course.common.safe_weights`, which builds plain arrays and refuses
+    anything that would run, and only those arrays are written again with ``paddle.save``.
+    """
+    import paddle
+
+    from paddle_course.common.safe_weights import UnsafeWeightsError, load_pickled_state
+
+    data = helper(module, "read_bytes", str(path), MAX_CHECKPOINT_BYTES)
+    if not isinstance(data, bytes):
+        raise CheckFailed(f"could not read your checkpoint {path.parent.name}/{path.name}")
+    try:
+        state = load_pickled_state(data)
+    except UnsafeWeightsError as error:
+        raise CheckFailed(f"your checkpoint {path.parent.name}/{path.name} is not a plain weights file: "
+                          f"{error}") from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    paddle.save(state, str(target))
+    return state
