@@ -22,7 +22,8 @@ import numpy as np
 from paddle_course.grading.framework import CheckFailed, show
 from paddle_course.grading.registry import load_assignment
 from paddle_course.grading.remote import ChildGone, ChildTimeout, LearnerError, Session
-from paddle_course.grading.sandbox import Limits, Sandbox, containment
+from paddle_course.grading import sandbox as sandboxes
+from paddle_course.grading.sandbox import Limits, Sandbox
 
 STARTUP_TIMEOUT = 180.0  # python + numpy (+ paddle) on a busy laptop; not counted against the learner
 MIN_IMPORT_TIMEOUT = 10.0  # importing the learner's file gets max(timeout, this)
@@ -161,7 +162,7 @@ def grade(assignment_name, submission, timeout=None, seed=None):
     seed = new_seed() if seed is None else int(seed)
     if seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {seed}")
-    how = containment()
+    how = sandboxes.containment()
     report = GradeReport(assignment.id, assignment.title, str(submission.resolve()), seed, timeout,
                          sandbox=how.describe(), warnings=list(how.warnings))
     # the grader's own copy of the file: source lines for the messages, loops for the checks

@@ -467,6 +467,8 @@ class Sandbox:
     def _plain_command(self, python):
         reaper = [sys.executable, "-I", "-S", str(GRADING_DIR / "reaper.py")]
         if self.how.tool == "unshare":
+            # the reaper is the namespace's first process (as bwrap's own is): signals from inside
+            # cannot kill it, and when it ends the kernel kills everything in the namespace
             return [self.how.executable, *_unshare_args(), *reaper, *python]
         return [*reaper, *python]
 
@@ -506,7 +508,7 @@ class Sandbox:
         if self.cgroup is not None:
             self.cgroup.kill()
         if self.process is not None:
-            if self.how.tool != "bwrap" and self.process.poll() is None:
+            if self.how.tool == "none" and self.process.poll() is None:
                 # the reaper kills every descendant it caught, then exits
                 try:
                     self.process.send_signal(signal.SIGTERM)
