@@ -180,11 +180,23 @@ class Cgroup:
                 return base
         return None
 
+    @staticmethod
+    def _sweep(base, older_than=3600):
+        """Remove empty groups of ours left by a grader that was killed (an hour old: not a live grading's)."""
+        for child in base.glob(f"{TEMP_PREFIX}*"):
+            try:
+                if time.time() - child.stat().st_mtime > older_than and not (child / "cgroup.procs").read_text():
+                    child.rmdir()
+            except OSError:
+                pass
+
     @classmethod
     def create(cls, limits):
         """A new cgroup with ``limits``, or None when this machine does not let us make one."""
         name = f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
         bases = cls._v1_bases()
+        for base in bases.values():
+            cls._sweep(base)
         if "pids" in bases:
             folders = {}
             try:
