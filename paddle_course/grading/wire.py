@@ -37,7 +37,8 @@ import time
 import numpy as np
 
 HEADER = struct.Struct(">Q")
-MAX_FRAME = 512 * 1024 * 1024  # bytes of one frame the grader accepts from the child
+MAX_MESSAGE = 256 << 20  # bytes of one message (header and blobs) the grader accepts from the child
+MAX_HEADER = 8 << 20  # bytes of its JSON header: parsed into Python objects, so kept smaller
 MAX_BLOBS = 4096
 MAX_DEPTH = 64
 # array kinds that cannot hold Python objects: bool, ints, floats, complex, bytes, str
@@ -90,8 +91,9 @@ def _write_all(fd, view, deadline):
 class FrameReader:
     """Reads frames from a non-blocking ``fd`` until a deadline (``time.monotonic()`` seconds)."""
 
-    def __init__(self, fd, max_frame=MAX_FRAME):
-        self.fd, self.max_frame = fd, max_frame
+    def __init__(self, fd, max_message=MAX_MESSAGE):
+        self.fd, self.max_message = fd, max_message
+        self.budget = max_message
         os.set_blocking(fd, False)
 
     def _read_exact(self, size, deadline):
@@ -112,10 +114,13 @@ class FrameReader:
             done += got
         return buffer
 
-    def read_frame(self, deadline=None):
+    def read_frame(self, deadline=None, limit=None):
+        """One frame; at most ``limit`` bytes, and all frames of a message together at most ``max_message``."""
         (length,) = HEADER.unpack(self._read_exact(HEADER.size, deadline))
-        if length > self.max_frame:
-            raise WireError(f"a frame of {length} bytes, more than the {self.max_frame} allowed")
+        allowed = self.budget if limit is None else min(limit, self.budget)
+        if length > allowed:
+            raise WireError(f"a frame of {length} bytes, more than the {allowed} allowed")
+        self.budget -= length
         return self._read_exact(length, deadline)
 
 
@@ -143,7 +148,8 @@ def _refuse_constant(name):
 
 def receive(reader, deadline=None):
     """One message as ``(header dict, [blob bytes, ...])``."""
-    frame = reader.read_frame(deadline)
+    reader.budget = reader.max_message
+    frame = reader.read_frame(deadline, limit=MAX_HEADER)
     try:
         header = json.loads(bytes(frame).decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
