@@ -243,7 +243,8 @@ def save_state(state, path):
         if not isinstance(key, str):
             raise ValueError(f"state dict keys must be strings, got {key!r}")
         array = np.asarray(value.numpy() if hasattr(value, "numpy") and callable(value.numpy) else value)
-        arrays[key] = np.ascontiguousarray(_checked_dtype_array(array, key))
+        array = _checked_dtype_array(array, key)
+        arrays[key] = array if array.flags.c_contiguous else array.copy(order="C")  # (keeps 0-d arrays 0-d)
     suffix = path.suffix.lower()
     if suffix not in (".safetensors", ".npz"):
         raise ValueError(f"{path}: save weights as .safetensors or .npz (formats that cannot hold code)")
