@@ -376,40 +376,27 @@ class Sandbox:
 
     def _start(self, submission, preload, course_api, course_files):
         boxed = self.how.tool == "bwrap"
-        grader = self.folder / "grader"
-        grader.mkdir()
-        (self.folder / "empty").mkdir()
+        # where things are as the child sees them
+        inside = Path(BOX_GRADER) if boxed else self.folder / "grader"
         work = Path(BOX_WORK) if boxed else self.folder / "work"
-        if not boxed:
-            work.mkdir()
-        inside = Path(BOX_GRADER) if boxed else grader
-        course_root = Path(BOX_COURSE) if boxed else PACKAGE_DIR
-        for name in ("agent.py", "wire.py"):
-            shutil.copyfile(GRADING_DIR / name, grader / name)
-        shutil.copyfile(submission, grader / "submission.py")
-        lib = []
-        if course_api:
-            self._write_course_api(grader / "lib", course_api, course_root)
-            lib.append(str(inside / "lib"))
-
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         for fd in (request_write, reply_read):
             wire.widen(fd)
         self.request_fd, self.reply_fd = request_write, reply_read
         config = {"submission_source": str(inside / "submission.py"), "submission": str(work / "submission.py"),
-                  "sys_path": [*lib, *_python_paths()], "preload": list(preload),
-                  "limits": self.limits.rlimits(), "request_fd": request_read, "reply_fd": reply_write}
-        (grader / "config.json").write_text(json.dumps(config), encoding="utf-8")
-        python = [sys.executable, "-I", "-S", str(inside / "agent.py"), str(inside / "config.json")]
-
-        env = {"HOME": str(work), "TMPDIR": str(work if not boxed else "/tmp"), "LANG": "C.UTF-8",
+                  "sys_path": _python_paths(), "preload": list(preload), "limits": self.limits.rlimits(),
+                  "request_fd": request_read, "reply_fd": reply_write}
+        self._write_grader_folder(submission, config, course_api, inside, Path(BOX_COURSE) if boxed else PACKAGE_DIR)
+        env = {"HOME": str(work), "TMPDIR": "/tmp" if boxed else str(work), "LANG": "C.UTF-8",
                "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "USER": "learner",
                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+        python = [sys.executable, "-I", "-S", str(inside / "agent.py"), str(inside / "config.json")]
         if boxed:
-            command = self._bwrap_command(env, course_files, python)
+            command, cwd, env = self._bwrap_command(env, course_files, python), self.folder, {}  # bwrap sets env
         else:
-            command = self._plain_command(python)
+            (self.folder / "work").mkdir()
+            command, cwd = self._plain_command(python), work
         self.cgroup = Cgroup.create(self.limits) if self.how.cgroup else None
         if self.cgroup is not None:
             # the shell puts itself into the group, then becomes the sandbox: nothing escapes the group
@@ -417,8 +404,7 @@ class Sandbox:
             script = "".join(f'echo $$ > "${i + 1}" || exit 126; ' for i in range(len(files)))
             command = ["/bin/sh", "-c", script + f'shift {len(files)}; exec "$@"', "sh", *files, *command]
         try:
-            self.process = subprocess.Popen(command, cwd=str(work if not boxed else self.folder),
-                                            env=env if not boxed else {}, pass_fds=(request_read, reply_write),
+            self.process = subprocess.Popen(command, cwd=str(cwd), env=env, pass_fds=(request_read, reply_write),
                                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE, start_new_session=True)
         finally:
@@ -428,6 +414,19 @@ class Sandbox:
         self.drains = [_Drain(self.process.stdout), _Drain(self.process.stderr)]
         for drain in self.drains:
             drain.start()
+
+    def _write_grader_folder(self, submission, config, course_api, inside, course_root):
+        """``grader/``: the agent, the wire format, a copy of the learner's file, the config, the stand-in."""
+        grader = self.folder / "grader"
+        grader.mkdir()
+        (self.folder / "empty").mkdir()  # mounted over what the child must not see
+        for name in ("agent.py", "wire.py"):
+            shutil.copyfile(GRADING_DIR / name, grader / name)
+        shutil.copyfile(submission, grader / "submission.py")
+        if course_api:
+            self._write_course_api(grader / "lib", course_api, course_root)
+            config = dict(config, sys_path=[str(inside / "lib"), *config["sys_path"]])
+        (grader / "config.json").write_text(json.dumps(config), encoding="utf-8")
 
     @staticmethod
     def _write_course_api(lib, course_api, course_root):
