@@ -9,7 +9,7 @@ import textwrap
 def register(subparsers):
     parser = subparsers.add_parser(
         "homework",
-        help="homework assignments with an autograder (list, start, check)",
+        help="homework assignments with an autograder (list, start, check; course 1.3-1.5, 3.3)",
         description="The course's homework: list the assignments, copy one into a working folder, "
         "and grade your solution. Each check prints what it tested, PASS/FAIL, expected vs received "
         "and a hint at the formula; the exit code is 0 only on full marks.",
