@@ -234,4 +234,9 @@ def test_the_stand_in_sentiment_module_matches_the_real_one(tmp_path):
         with pytest.raises(ValueError) as twin_error:
             stand_in.read_tsv(path)
         assert str(twin_error.value) == str(real_error.value)
-    assert isinstance(twin, paddle.nn.Layer)
+    assert isinstance(twin, paddle.nn.Layer) and stand_in.SentimentCNN is stand_in.network_class()
+    batch = [paddle.to_tensor(np.array([[3, 4, 5], [6, 0, 0]])), paddle.to_tensor(np.array([1, 0]))]
+    for step in ("training_step", "validation_step"):
+        twin_result, real_result = getattr(twin, step)(batch, 0), getattr(real_network, step)(batch, 0)
+        assert np.isclose(float(twin_result["loss"]), float(real_result["loss"]), atol=1e-6)
+        assert float(twin_result["metrics"]["acc"]) == float(real_result["metrics"]["acc"])

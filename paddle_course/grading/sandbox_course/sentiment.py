@@ -146,24 +146,31 @@ def network_class():
                 pooled.append(F.relu(F.adaptive_max_pool1d(c, 1).squeeze(2)))
             return self.fc(self.dropout(paddle.concat(pooled, axis=1)))
 
-        def training_step(self, batch, batch_idx):
-            """hub.Trainer: ``loss = mean cross-entropy``; metric ``acc`` on the batch."""
+        def _loss_and_accuracy(self, batch):
             token_ids, labels = batch
             logits = self(token_ids)
             loss = F.cross_entropy(logits, labels.reshape([-1, 1]))
             acc = (logits.argmax(axis=1) == labels.reshape([-1])).astype("float32").mean()
+            return loss, acc
+
+        def training_step(self, batch, batch_idx):
+            """hub.Trainer: ``loss = mean cross-entropy``; metric ``acc`` on the batch."""
+            loss, acc = self._loss_and_accuracy(batch)
             return {"loss": loss, "metrics": {"acc": acc}}
 
         def validation_step(self, batch, batch_idx):
             """hub.Trainer: mean loss and accuracy on one evaluation batch (plain floats)."""
-            token_ids, labels = batch
-            logits = self(token_ids)
-            loss = F.cross_entropy(logits, labels.reshape([-1, 1]))
-            acc = (logits.argmax(axis=1) == labels.reshape([-1])).astype("float32").mean()
+            loss, acc = self._loss_and_accuracy(batch)
             return {"loss": float(loss), "metrics": {"acc": float(acc)}}
 
     _NETWORK_CLASS = SentimentCNN
     return SentimentCNN
+
+
+def __getattr__(name):
+    if name == "SentimentCNN":  # as ``from paddle_course.sentiment import SentimentCNN`` (made on first use)
+        return network_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_network(vocab_size, config):
