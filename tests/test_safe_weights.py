@@ -138,8 +138,6 @@ def test_old_protocols_and_persistent_ids_are_refused_too(tmp_path, marker):
 
 def test_a_huge_array_claimed_by_a_tiny_file_is_refused(marker):
     """``numpy.ndarray((10**12,))`` would reserve memory the file never paid for."""
-    import numpy.core.multiarray  # noqa: F401 - the name the pickle refers to
-
     data = (b"\x80\x04cnumpy\nndarray\n" + pickle.dumps((10 ** 12,), protocol=4)[2:-1] + b"R.")
     pickletools.dis(data, out=io.StringIO())  # a well-formed pickle
     with pytest.raises(UnsafeWeightsError):

@@ -138,12 +138,77 @@ def _import_trusted(assignment):
             pass
 
 
-def _start_session(assignment, submission, source, timeout, checks_left):
-    limits = Limits(memory_mb=assignment.memory_limit_mb,
-                    cpu_seconds=int(STARTUP_CPU_SECONDS + timeout * (checks_left + 1)))
-    sandbox = Sandbox(submission, limits, preload=assignment.preload, course_api=assignment.course_api,
-                      course_files=assignment.course_files)
-    return Session(sandbox, source)
+@dataclass(frozen=True)
+class _Grading:
+    """What stays the same for every child of one grading."""
+
+    assignment: object
+    submission: Path
+    source: str  # the grader's own copy of the file: source lines for the messages, loops for the checks
+    timeout: float
+    seed: int
+
+    @property
+    def source_lines(self):
+        return self.source.splitlines()
+
+    @property
+    def available(self):
+        return _available_modules(self.assignment)
+
+
+def _start_session(grading, checks_left):
+    limits = Limits(memory_mb=grading.assignment.memory_limit_mb,
+                    cpu_seconds=int(STARTUP_CPU_SECONDS + grading.timeout * (checks_left + 1)))
+    sandbox = Sandbox(grading.submission, limits, preload=grading.assignment.preload,
+                      course_api=grading.assignment.course_api, course_files=grading.assignment.course_files)
+    return Session(sandbox, grading.source)
+
+
+def _open_module(session, grading, report):
+    """``(module, None)`` once the child is ready and has imported the file, else ``(None, why not)``."""
+    try:
+        session.wait_ready(STARTUP_TIMEOUT)
+    except (ChildGone, ChildTimeout) as problem:
+        return None, (f"the grader could not start ({str(problem) or 'no answer'}); this is a problem of the "
+                      f"course, not of your file: {session.sandbox.stderr_tail()}").strip()
+    import_timeout = max(grading.timeout, MIN_IMPORT_TIMEOUT)
+    session.deadline = time.monotonic() + import_timeout
+    try:
+        module = session.load()
+    except ChildTimeout:
+        return None, (f"importing your file did not finish within {import_timeout:g} s and was stopped: "
+                      "is there an infinite loop (or long work) at the top level of the file? "
+                      "Keep code inside functions or under `if __name__ == \"__main__\":`.")
+    except ChildGone as gone:
+        return None, (f"{gone} while importing your file (does it call exit() at the top level?) "
+                      f"{session.sandbox.stderr_tail()}").strip()
+    except LearnerError as error:
+        report.import_output = session.take_output()
+        problem = describe_learner_error(error, grading.source_lines, grading.available)
+        return None, f"your file could not be imported: {problem}"
+    report.import_output = session.take_output()
+    return module, None
+
+
+def _run_checks(session, module, specs, grading):
+    """Results of ``specs`` in order, up to and including the first TIMEOUT or ERROR (the child is spent)."""
+    results = []
+    for spec in specs:
+        started = time.monotonic()
+        session.deadline = started + grading.timeout
+        # each check has its own stream of random numbers, so re-running one check
+        # (after a timeout restarted the child) gives it the same inputs
+        rng = np.random.default_rng([int(grading.seed), zlib.crc32(spec.name.encode())])
+        outcome = _run_check(spec, module, rng, grading.source_lines, grading.available, grading.timeout)
+        outcome.seconds = round(time.monotonic() - started, 3)
+        outcome.output = session.take_output()
+        if outcome.status == "ERROR":
+            outcome.message = f"{outcome.message} {session.sandbox.stderr_tail()}".strip()
+        results.append(outcome)
+        if outcome.status in ("TIMEOUT", "ERROR"):
+            break
+    return results
 
 
 def grade(assignment_name, submission, timeout=None, seed=None):
@@ -165,65 +230,24 @@ def grade(assignment_name, submission, timeout=None, seed=None):
     how = sandboxes.containment()
     report = GradeReport(assignment.id, assignment.title, str(submission.resolve()), seed, timeout,
                          sandbox=how.describe(), warnings=list(how.warnings))
-    # the grader's own copy of the file: source lines for the messages, loops for the checks
-    source = submission.read_bytes().decode("utf-8", errors="replace")
-    source_lines = source.splitlines()
-    available = _available_modules(assignment)
-    results = {}
-    remaining = [spec.name for spec in specs]
-    by_name = {spec.name: spec for spec in specs}
-    import_failure = None
+    grading = _Grading(assignment, submission, submission.read_bytes().decode("utf-8", errors="replace"),
+                       timeout, seed)
+    results, remaining, import_failure = {}, list(specs), None
     while remaining and import_failure is None:
-        session = _start_session(assignment, submission, source, timeout, len(remaining))
+        session = _start_session(grading, len(remaining))
         try:
             _import_trusted(assignment)
-            try:
-                session.wait_ready(STARTUP_TIMEOUT)
-            except (ChildGone, ChildTimeout) as problem:
-                detail = str(problem) or "no answer"
-                import_failure = (f"the grader could not start ({detail}); this is a problem of the course, "
-                                  f"not of your file: {session.sandbox.stderr_tail()}").strip()
-                break
-            import_timeout = max(timeout, MIN_IMPORT_TIMEOUT)
-            session.deadline = time.monotonic() + import_timeout
-            try:
-                module = session.load()
-            except ChildTimeout:
-                import_failure = (f"importing your file did not finish within {import_timeout:g} s and was stopped: "
-                                  "is there an infinite loop (or long work) at the top level of the file? "
-                                  "Keep code inside functions or under `if __name__ == \"__main__\":`.")
-                break
-            except ChildGone as gone:
-                import_failure = (f"{gone} while importing your file (does it call exit() at the top level?) "
-                                  f"{session.sandbox.stderr_tail()}").strip()
-                break
-            except LearnerError as error:
-                report.import_output = session.take_output()
-                import_failure = f"your file could not be imported: {describe_learner_error(error, source_lines, available)}"
-                break
-            report.import_output = session.take_output()
-            for name in list(remaining):
-                spec = by_name[name]
-                started = time.monotonic()
-                session.deadline = started + timeout
-                remaining.remove(name)
-                # each check has its own stream of random numbers, so re-running one check
-                # (after a timeout restarted the child) gives it the same inputs
-                rng = np.random.default_rng([int(seed), zlib.crc32(name.encode())])
-                outcome = _run_check(spec, module, rng, source_lines, available, timeout)
-                outcome.seconds = round(time.monotonic() - started, 3)
-                outcome.output = session.take_output()
-                if outcome.status == "ERROR":
-                    outcome.message = f"{outcome.message} {session.sandbox.stderr_tail()}".strip()
-                results[name] = outcome
-                if outcome.status in ("TIMEOUT", "ERROR"):
-                    break  # a fresh child for the checks that are left
+            module, import_failure = _open_module(session, grading, report)
+            if module is not None:  # a fresh child for the checks left after a TIMEOUT or ERROR
+                for outcome in _run_checks(session, module, remaining, grading):
+                    results[outcome.name] = outcome
+                remaining = [spec for spec in remaining if spec.name not in results]
         finally:
             session.sandbox.close()
     report.import_error = import_failure
-    for name in remaining:
+    for spec in remaining:
         reason = "not run: your file could not be imported (see above)" if import_failure else "the check did not run"
-        results[name] = _result(by_name[name], "FAIL", reason, hint="")
+        results[spec.name] = _result(spec, "FAIL", reason, hint="")
     report.checks = [results[spec.name] for spec in specs]
     return report
 

@@ -36,17 +36,15 @@ import sys
 import sysconfig
 import tempfile
 import threading
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from paddle_course.common.paths import PACKAGE_DIR
 from paddle_course.grading import wire
+from paddle_course.grading.cgroup import TEMP_PREFIX, Cgroup
 
 GRADING_DIR = Path(__file__).resolve().parent
 STREAM_KEEP = 4000  # bytes of the child's raw stdout/stderr kept (output outside any request)
-TEMP_PREFIX = "paddle_course_grading_"
 # where things are inside the bubblewrap sandbox
 BOX_GRADER, BOX_WORK, BOX_COURSE = "/grader", "/home/learner", "/course"
 PROBE_TIMEOUT = 20.0
@@ -133,158 +131,6 @@ def _namespace_args():
 def _unshare_args():
     return ["--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--net", "--ipc", "--uts",
             "--mount-proc"]
-
-
-# --- cgroups ---------------------------------------------------------------------------
-
-class Cgroup:
-    """A cgroup of one sandbox: v1 (``pids`` + ``memory`` + ``freezer``) or a delegated v2 group."""
-
-    ROOT = Path("/sys/fs/cgroup")
-
-    def __init__(self, version, folders):
-        self.version, self.folders = version, folders  # {controller: folder}
-
-    @staticmethod
-    def _own_paths():
-        paths = {}
-        try:
-            lines = Path("/proc/self/cgroup").read_text().splitlines()
-        except OSError:
-            return paths
-        for line in lines:
-            _, controllers, path = line.split(":", 2)
-            for controller in controllers.split(",") if controllers else ["unified"]:
-                paths[controller] = path
-        return paths
-
-    @classmethod
-    def _v1_bases(cls):
-        own = cls._own_paths()
-        bases = {}
-        for controller in ("pids", "memory", "freezer"):
-            if controller in own:
-                base = cls.ROOT / controller / own[controller].lstrip("/")
-                if (base / "cgroup.procs").is_file() and os.access(base, os.W_OK):
-                    bases[controller] = base
-        return bases
-
-    @classmethod
-    def _v2_base(cls):
-        own = cls._own_paths().get("unified")
-        if own is None:
-            return None
-        for root in (cls.ROOT, cls.ROOT / "unified"):
-            base = root / own.lstrip("/")
-            if (base / "cgroup.controllers").is_file() and os.access(base, os.W_OK):
-                return base
-        return None
-
-    @staticmethod
-    def _sweep(base, older_than=3600):
-        """Remove empty groups of ours left by a grader that was killed (an hour old: not a live grading's)."""
-        for child in base.glob(f"{TEMP_PREFIX}*"):
-            try:
-                if time.time() - child.stat().st_mtime > older_than and not (child / "cgroup.procs").read_text():
-                    child.rmdir()
-            except OSError:
-                pass
-
-    @classmethod
-    def create(cls, limits):
-        """A new cgroup with ``limits``, or None when this machine does not let us make one."""
-        name = f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}"
-        bases = cls._v1_bases()
-        for base in bases.values():
-            cls._sweep(base)
-        if "pids" in bases:
-            folders = {}
-            try:
-                for controller, base in bases.items():
-                    folders[controller] = base / name
-                    folders[controller].mkdir()
-                (folders["pids"] / "pids.max").write_text(str(limits.processes))
-                if "memory" in folders:
-                    (folders["memory"] / "memory.limit_in_bytes").write_text(str(cls.memory_bytes(limits)))
-                return cls("v1", folders)
-            except OSError:
-                cls("v1", folders).remove()
-        base = cls._v2_base()
-        if base is not None:
-            folder = base / name
-            try:
-                folder.mkdir()
-                (folder / "pids.max").write_text(str(limits.processes))
-                if (folder / "memory.max").is_file():
-                    (folder / "memory.max").write_text(str(cls.memory_bytes(limits)))
-                return cls("v2", {"unified": folder})
-            except OSError:
-                cls("v2", {"unified": folder}).remove()
-        return None
-
-    @staticmethod
-    def memory_bytes(limits):
-        return (limits.memory_mb + 1024) << 20
-
-    @classmethod
-    def available(cls):
-        group = cls.create(Limits())
-        if group is None:
-            return None
-        group.remove()
-        return group.version
-
-    def procs_files(self):
-        return [str(folder / "cgroup.procs") for folder in self.folders.values()]
-
-    def pids(self):
-        found = set()
-        for folder in self.folders.values():
-            try:
-                found.update(int(pid) for pid in (folder / "cgroup.procs").read_text().split())
-            except OSError:
-                pass
-        return found
-
-    def kill(self, deadline_seconds=10.0):
-        """SIGKILL every process in the group (frozen first, so none can fork meanwhile)."""
-        if self.version == "v2" and (self.folders["unified"] / "cgroup.kill").is_file():
-            _write(self.folders["unified"] / "cgroup.kill", "1")
-        freezer = self.folders.get("freezer")
-        deadline = time.monotonic() + deadline_seconds
-        while time.monotonic() < deadline:
-            pids = self.pids()
-            if not pids:
-                return True
-            if freezer is not None:
-                _write(freezer / "freezer.state", "FROZEN")
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            if freezer is not None:
-                _write(freezer / "freezer.state", "THAWED")
-            time.sleep(0.01)
-        return not self.pids()
-
-    def remove(self):
-        for folder in self.folders.values():
-            for _ in range(100):
-                try:
-                    folder.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:  # a killed process may take a moment to leave
-                    time.sleep(0.01)
-
-
-def _write(path, text):
-    try:
-        Path(path).write_text(text)
-    except OSError:
-        pass
 
 
 # --- the child's Python --------------------------------------------------------------
@@ -397,7 +243,9 @@ class Sandbox:
         else:
             (self.folder / "work").mkdir()
             command, cwd = self._plain_command(python), work
-        self.cgroup = Cgroup.create(self.limits) if self.how.cgroup else None
+        # the group's memory: the address-space limit plus room for the files in its tmpfs
+        memory = (self.limits.memory_mb + 1024) << 20
+        self.cgroup = Cgroup.create(self.limits.processes, memory) if self.how.cgroup else None
         if self.cgroup is not None:
             # the shell puts itself into the group, then becomes the sandbox: nothing escapes the group
             files = self.cgroup.procs_files()
