@@ -52,8 +52,6 @@ setup(
         "datasets<3",
         "protobuf==3.20.3",
         "opencv-python>=4.5,<5",
-        # the photo pedestrian detector's weights (tensors only: loading runs no code)
-        "safetensors==0.8.0",
         # PP-OCRv4 det/cls/rec ONNX models ship inside this wheel (offline OCR)
         "rapidocr-onnxruntime==1.4.4",
         # Not used directly: paddlehub asks for gradio unpinned, and with huggingface_hub<0.26
@@ -65,7 +63,8 @@ setup(
         "numpy>=1.24",
         "matplotlib>=3.7",
         "tqdm>=4.60",
-        # weights in a format that cannot hold code (paddle_course/common/safe_weights.py)
+        # weights in a format that cannot hold code (paddle_course/common/safe_weights.py,
+        # the photo pedestrian detector's weights)
         "safetensors>=0.4,<1",
     ],
     extras_require={

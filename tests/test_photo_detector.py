@@ -133,3 +133,25 @@ def test_gradients_reach_the_first_layer_and_a_step_lowers_the_loss():
         optimizer.clear_grad()
         losses.append(float(loss))
     assert losses[-1] < losses[0]
+
+
+def test_a_finetune_checkpoint_loads_back_and_a_crafted_one_runs_nothing(tmp_path):
+    import pickle
+
+    from paddle_course.common.safe_weights import UnsafeWeightsError
+
+    model = PhotoFinetuneModel(WEIGHTS)
+    (tmp_path / "best_model").mkdir()
+    paddle.save(model.state_dict(), str(tmp_path / "best_model" / "model.pdparams"))
+    network = SSDLiteMobileNetV2()
+    assert load_weights(network, tmp_path) == tmp_path / "best_model" / "model.pdparams"
+    np.testing.assert_array_equal(network.backbone.stem.weight.numpy(), model.network.backbone.stem.weight.numpy())
+
+    class Attack:
+        def __reduce__(self):
+            return (Path.touch, (tmp_path / "PWNED",))
+
+    (tmp_path / "evil.pdparams").write_bytes(pickle.dumps({"stem.weight": Attack()}))
+    with pytest.raises(UnsafeWeightsError):
+        load_weights(SSDLiteMobileNetV2(), tmp_path / "evil.pdparams")
+    assert not (tmp_path / "PWNED").exists()

@@ -58,24 +58,21 @@ def weights_file(path):
 
 
 def load_weights(network, path):
-    """Load the shipped ``.safetensors`` (tensors only: loading runs no code) or a fine-tune's
-    ``model.pdparams`` / output folder into ``network`` (an ``SSDLiteMobileNetV2``)."""
-    path = weights_file(path)
-    if path.suffix == ".safetensors":
-        from safetensors.numpy import load_file
+    """Load the shipped ``.safetensors`` or a fine-tune's ``model.pdparams`` / output folder into
+    ``network`` (an ``SSDLiteMobileNetV2``). Both go through ``common.safe_weights``: a pickled
+    file is read by its restricted unpickler, so a crafted one cannot run code."""
+    from paddle_course.common.safe_weights import load_state
 
-        state = load_file(str(path))
-    else:
-        state = paddle.load(str(path))
-        # a hub.Trainer checkpoint of the fine-tune model prefixes the keys with "network."
-        state = {k.removeprefix("network."): v for k, v in state.items()}
+    path = weights_file(path)
+    # a hub.Trainer checkpoint of the fine-tune model prefixes the keys with "network."
+    state = {k.removeprefix("network."): v for k, v in load_state(path).items()}
     expected = network.state_dict()
     missing = sorted(set(expected) - set(state))
     wrong = sorted(k for k in expected if k in state and list(state[k].shape) != list(expected[k].shape))
     if missing or wrong:
         raise ValueError(f"{path}: not SSDLite-MobileNetV2 person weights (missing {missing[:3]}, "
                          f"wrong shape {wrong[:3]})")
-    network.set_state_dict({k: state[k] for k in expected})
+    network.set_state_dict({k: paddle.to_tensor(np.asarray(state[k])) for k in expected})
     return path
 
 
