@@ -54,6 +54,7 @@ class SentimentDataset(paddle.io.Dataset):
         self.path = Path(path)
         self.pairs = read_tsv(self.path)
         self.encoded = [vocab.encode(t) for t, _ in self.pairs]
+        self.max_len = vocab.max_len
 
     def __len__(self):
         return len(self.pairs)
@@ -62,10 +63,18 @@ class SentimentDataset(paddle.io.Dataset):
         return (*self.encoded[index], np.int64(self.pairs[index][1]))
 
 
-def collate(samples):
-    """Pad a list of ``(chars, bigrams, tags, label)`` into ``[chars, bigrams, tags, lengths, labels]``."""
-    chars, grams, tags, lengths = pad_batch([s[:3] for s in samples])
-    return [chars, grams, tags, lengths, np.array([s[3] for s in samples], dtype="int64")]
+def make_collate_fn(width):
+    """Pad a list of ``(chars, bigrams, tags, label)`` into ``[chars, bigrams, tags, lengths, labels]``.
+
+    Every batch is ``width`` wide (the vocabulary's ``max_len``): the embedding dropout then draws
+    masks of one shape on every rank, so a data-parallel run uses the one-process run's masks
+    (``common.parallel.replay_random_draws_of_other_ranks``)."""
+
+    def collate(samples):
+        chars, grams, tags, lengths = pad_batch([s[:3] for s in samples], width)
+        return [chars, grams, tags, lengths, np.array([s[3] for s in samples], dtype="int64")]
+
+    return collate
 
 
 def fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init="shipped", epochs=3, batch_size=32,
@@ -172,7 +181,7 @@ def _train(network, train_dataset, dev_dataset, checkpoint_dir, config, epochs, 
         trainer = trainer_class(network, optimizer, checkpoint_dir=str(checkpoint_dir), use_vdl=False)
         trainer.train(train_dataset, epochs=epochs, batch_size=rank_batch_size, eval_dataset=dev_dataset,
                       save_interval=1, log_interval=log_interval,
-                      collate_fn=collate)
+                      collate_fn=make_collate_fn(train_dataset.max_len))
     finally:
         if quiet and was_enabled:
             hub_logger.enable()
@@ -186,7 +195,7 @@ def _share_best_network(network, checkpoint_dir, best_dev, rank, world_size):
     if world_size > 1:
         dist.barrier()  # every rank has finished its last step before rank 0 reads best_model/
     if rank == 0:
-        network.set_state_dict(paddle.load(str(resolve_checkpoint(checkpoint_dir))))
+        network.set_state_dict(to_paddle(load_state(resolve_checkpoint(checkpoint_dir))))
     if world_size > 1:
         for tensor in network.state_dict().values():
             dist.broadcast(tensor, src=0)  # rank 0's best weights to all: no rank reads another machine's files

@@ -82,10 +82,11 @@ class Vocab:
         return cls(data["chars"], data["bigrams"], data["max_len"], lexicon)
 
 
-def pad_batch(encoded):
+def pad_batch(encoded, width=None):
     """``[(chars, bigrams, tags)]`` -> ``(chars, bigrams, tags)`` int64 ``[B, L]`` each and ``lengths [B]``,
-    right-padded with 0."""
-    width = max(len(e[0]) for e in encoded)
+    right-padded with 0 to the longest text, or to ``width`` if that is wider (a fixed width gives every
+    batch the same shape, which data-parallel dropout needs, see ``common.parallel``)."""
+    width = max([width or 0] + [len(e[0]) for e in encoded])
     arrays = [np.zeros((len(encoded), width), dtype="int64") for _ in range(3)]
     for row, seqs in enumerate(encoded):
         for array, seq in zip(arrays, seqs):
