@@ -26,12 +26,12 @@ import numpy as np
 import paddle
 
 from paddle_course.common import parallel
+from paddle_course.common.checkpoints import load_weights
 from paddle_course.common.fileio import write_json
 from paddle_course.common.progress import say
 from paddle_course.common.seeding import seed_everything
 from paddle_course.common.trainer import atomic_trainer, hub_data_parallel_trainer
 from paddle_course.sentiment.corpus import read_tsv, split_path
-from paddle_course.common.safe_weights import load_state, to_paddle
 from paddle_course.sentiment.model import (DEFAULT_CONFIG, DEFAULT_TRAIN, load_model, resolve_checkpoint, save_lexicon,
                                            save_model, shipped_model_dir)
 from paddle_course.sentiment.network import build_network
@@ -129,6 +129,9 @@ def _fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init, epochs, b
     dev_dataset = SentimentDataset(dev_path, vocab) if dev_path and rank == 0 else None
     rank_batch_size = parallel.per_process_batch_size(len(train_dataset), batch_size, world_size,
                                                       rows=f"training texts in {train_path}")
+    # the starting weights are read (a crafted file refused) before anything is written
+    init_state = (load_weights(resolve_checkpoint(shipped_model_dir() if init == "shipped" else init))
+                  if init is not None else None)
     if rank == 0:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         vocab.save(checkpoint_dir / "vocab.json")
@@ -136,9 +139,8 @@ def _fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init, epochs, b
             save_lexicon(vocab.lexicon, checkpoint_dir / "lexicon.tsv")
         write_json(checkpoint_dir / "config.json", config)
     network = build_network(vocab, config)
-    if init is not None:
-        weights = resolve_checkpoint(shipped_model_dir() if init == "shipped" else init)
-        network.set_state_dict(to_paddle(load_state(weights)))
+    if init_state is not None:
+        network.set_state_dict(init_state)
     say(f"fine-tune: {len(train_dataset)} training texts from {train_path}"
         + (f", {len(dev_dataset)} dev texts from {dev_path}" if dev_dataset else "")
         + f"; start from {init or 'random weights'}; {epochs} epochs, batch {batch_size}, lr {lr}, seed {seed}",
@@ -195,7 +197,7 @@ def _share_best_network(network, checkpoint_dir, best_dev, rank, world_size):
     if world_size > 1:
         dist.barrier()  # every rank has finished its last step before rank 0 reads best_model/
     if rank == 0:
-        network.set_state_dict(to_paddle(load_state(resolve_checkpoint(checkpoint_dir))))
+        network.set_state_dict(load_weights(resolve_checkpoint(checkpoint_dir)))
     if world_size > 1:
         for tensor in network.state_dict().values():
             dist.broadcast(tensor, src=0)  # rank 0's best weights to all: no rank reads another machine's files
