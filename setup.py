@@ -69,8 +69,9 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=7"],
-        # bench/hub.py compares with snownlp's own classifier
-        "bench": ["snownlp==0.12.3"],
+        # bench/hub.py and bench/sentiment.py compare with snownlp's own classifier; bench/sentiment.py
+        # also with TF-IDF + logistic regression
+        "bench": ["snownlp==0.12.3", "scikit-learn>=1.3"],
     },
     entry_points={"console_scripts": ["paddle-course=paddle_course.cli:main"]},
 )
