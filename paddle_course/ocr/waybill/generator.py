@@ -381,3 +381,11 @@ class WaybillGenerator(AddressPrinter):
 
     def samples(self, n):
         return [self.sample() for _ in range(n)]
+
+
+HELDOUT_SEED = 7777  # training runs use seeds 0-2 and their dev sets seed + 10000
+
+
+def heldout_examples(n=1000, seed=HELDOUT_SEED):
+    """The generator-held-out split: ``n`` examples from a seed no training run used (no file needed)."""
+    return WaybillGenerator(seed).samples(n)
