@@ -12,7 +12,6 @@ restricted unpickler, never by ``paddle.load``.
 import json
 from pathlib import Path
 
-from paddle_course.common.checkpoints import find_weights
 from paddle_course.common.fileio import atomic_dir, write_json
 from paddle_course.common.paths import hub_module_dir
 
@@ -46,6 +45,8 @@ def resolve_checkpoint(checkpoint):
     path = Path(checkpoint)
     if path.is_dir() and (path / WEIGHTS_FILE).is_file():
         return path / WEIGHTS_FILE
+    from paddle_course.common.checkpoints import find_weights  # numpy: not at import (the CLI reads DEFAULT_TRAIN)
+
     return find_weights(checkpoint)
 
 
