@@ -182,10 +182,27 @@ def test_fast_inference_path_gives_the_logits_of_the_lstm(module):
     texts += ["好", "差", "!", "不" * 200]
     lengths = [len(module.vocab.encode(t)[0]) for t in texts]
     assert min(lengths) == 1 and max(lengths) == module.vocab.max_len
-    assert not module.network.training
+    assert module.network.can_use_fast_logits()
     fast = sentiment.predict_logits(module.network, module.vocab, texts, batch_size=32)
     reference = _forward_logits(module.network, module.vocab, texts, batch_size=32)
     np.testing.assert_allclose(fast, reference, atol=1e-4, rtol=0)
+
+
+def test_fast_inference_path_is_skipped_for_subclasses_that_change_forward(module):
+    network_class = sentiment.network_class()
+
+    class Changed(network_class):
+        def forward(self, chars, bigrams, tags, lengths):
+            return -super().forward(chars, bigrams, tags, lengths)
+
+    changed = Changed(len(module.vocab), module.vocab.num_bigrams, **{
+        k: module.config[k] for k in ("char_dim", "bigram_dim", "lex_dim", "hidden_size") if k in module.config})
+    changed.set_state_dict(module.network.state_dict())
+    changed.eval()
+    assert not changed.can_use_fast_logits()
+    texts = ["这本书写得真好", "太差了"]
+    np.testing.assert_allclose(sentiment.predict_logits(changed, module.vocab, texts),
+                               -sentiment.predict_logits(module.network, module.vocab, texts), atol=1e-4)
 
 
 def test_fast_inference_path_refuses_training_mode(module):

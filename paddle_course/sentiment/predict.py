@@ -40,7 +40,7 @@ def predict_logits(network, vocab, texts, batch_size=64):
     order = np.argsort([len(e[0]) for e in encoded], kind="stable")
     logits = np.empty((len(texts), 2), dtype="float64")
     # an eval-mode SentimentBiLSTM has an inference-only path with the same logits (~2x faster on CPU)
-    fast = getattr(network, "fast_logits", None) if not network.training else None
+    fast = network.fast_logits if getattr(network, "can_use_fast_logits", lambda: False)() else None
     with paddle.no_grad():
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
