@@ -9,7 +9,7 @@ Prints one table, one row per measurement, with the target and pass/fail:
   Bayes classifier retrained on the same training split (``pip install snownlp==0.12.3``);
   batch inference in sentences/s.
 * course_ocr: latency of the hub module against calling the PP-OCRv4 engine it wraps
-  (``paddle_course.ocr.engine()``) on the same images, and recognition accuracy on
+  (``paddle_course.ocr.engine.engine()``) on the same images, and recognition accuracy on
   images rendered by this script (seeded); and line recognition alone, the course's base
   CRNN (``course_ocr/assets/crnn_base``) against PP-OCRv4's recognizer on the same crops:
   the base CRNN's held-out lines, and serif digit lines in a font it never saw.
@@ -153,12 +153,14 @@ def bench_ocr(table, quick):
     if not landed(name):
         table.missing("OCR wrapper latency / engine", f"{name} not in this checkout")
         return None
-    from paddle_course import ocr
+    from paddle_course.ocr import engine as ocr_engine
+    from paddle_course.ocr.metrics import accuracy_on
+    from paddle_course.ocr.render import benchmark_images
 
     module = serving.load_module(name)
-    samples = ocr.benchmark_images(n=6 if quick else 20, seed=7)
+    samples = benchmark_images(n=6 if quick else 20, seed=7)
     images = [image for image, _ in samples]
-    engine = ocr.engine()
+    engine = ocr_engine.engine()
     engine(images[0], box_thresh=0.5, text_score=0.5)
     module.recognize_text(images=[images[0]])  # warm-up
     rounds = 2 if quick else 3
@@ -186,7 +188,7 @@ def bench_ocr(table, quick):
               f"{ratio:.3f}x ({np.mean(module_best) * 1e3:.0f} vs {np.mean(engine_best) * 1e3:.0f} ms/image)",
               "<= 1.05x", ratio <= 1.05)
 
-    scores = ocr.accuracy_on(samples, lambda batch: [r["data"] for r in module.recognize_text(images=batch)])
+    scores = accuracy_on(samples, lambda batch: [r["data"] for r in module.recognize_text(images=batch)])
     table.add(f"OCR accuracy on {len(samples)} rendered images (3 lines each)",
               f"chars {scores['char_accuracy']:.3f}, images exact {scores['line_accuracy']:.3f}")
     bench_line_recognizers(table, quick)
@@ -199,9 +201,10 @@ def bench_line_recognizers(table, quick):
     noisy DejaVu Serif digit lines, a font the base CRNN never saw (what ``finetune ocr`` is for)."""
     import random
 
-    from paddle_course import ocr
-    from paddle_course.finetune.ocr import BASE_CHECKPOINT, PaddleLineRecognizer, digits_line, held_out_crops, \
-        render_line
+    from paddle_course.ocr.crnn import BASE_CHECKPOINT, PaddleLineRecognizer
+    from paddle_course.ocr.engine import engine
+    from paddle_course.ocr.lines import digits_line, held_out_crops, render_line
+    from paddle_course.ocr.metrics import char_accuracy
 
     if not (BASE_CHECKPOINT / "model.pdparams").is_file():
         table.missing("OCR line recognition, base CRNN vs PP-OCRv4", "assets/crnn_base not in this checkout")
@@ -209,7 +212,7 @@ def bench_line_recognizers(table, quick):
     n = 100 if quick else 300
     rng = random.Random(20)
     serif = [(render_line(text, rng, "serif", noisy=True), text) for text in (digits_line(rng) for _ in range(n))]
-    recognizers = (("base CRNN", PaddleLineRecognizer(BASE_CHECKPOINT)), ("PP-OCRv4 rec", ocr.engine().text_rec))
+    recognizers = (("base CRNN", PaddleLineRecognizer(BASE_CHECKPOINT)), ("PP-OCRv4 rec", engine().text_rec))
     for name, crops in ((f"{n} held-out rendered lines (base CRNN's font)", held_out_crops(n)),
                         (f"{n} noisy serif digit lines (a font new to the base CRNN)", serif)):
         bgr = [np.repeat(crop[:, :, None], 3, axis=2) for crop, _ in crops]
@@ -219,7 +222,7 @@ def bench_line_recognizers(table, quick):
             start = time.perf_counter()
             read = [text.replace(" ", "") for text, _ in recognizer(bgr)[0]]
             seconds = time.perf_counter() - start
-            chars = np.mean([ocr.char_accuracy(r, t) for r, t in zip(read, texts)])
+            chars = np.mean([char_accuracy(r, t) for r, t in zip(read, texts)])
             exact = np.mean([r == t for r, t in zip(read, texts)])
             measured.append(f"{label} chars {chars:.3f}, lines {exact:.3f}, {len(bgr) / seconds:.0f} lines/s")
         table.add(f"OCR line recognition (crops, no detection) on {name}", "; ".join(measured))
@@ -232,14 +235,14 @@ def bench_pedestrian(table, quick):
     if not landed(name):
         table.missing("pedestrian detection images/s and mAP@0.5", f"{name} not in this checkout")
         return None
-    from paddle_course import detection
+    from paddle_course.detection.evaluate import evaluate_detector
     from paddle_course.detection.synthetic import render_scene
 
     module = serving.load_module(name)  # its default detector
     count = 20 if quick else 60
     for label, detector in ((f"module default ({module.detector_name})", module.detector),
                             ("paddle CenterNet", "paddle")):
-        scores = detection.evaluate_detector(detector=detector, num_images=count)
+        scores = evaluate_detector(detector=detector, num_images=count)
         table.add(f"pedestrian detection, {label}, {scores['images']} held-out synthetic scenes",
                   f"mAP@0.5 {scores['map50']:.3f}, {scores['images_per_second']:.1f} images/s")
     image, _ = render_scene(np.random.default_rng(123), 240, 320)

@@ -139,6 +139,40 @@ def levels(graph):
     return {node: level(node) for node in graph}
 
 
+#: The rooms of the package from the bottom up: a module may import its own room and the rooms below
+#: it, never a room above it nor another room of its own rank (the models do not import each other).
+ROOM_RANKS = {
+    "common": 0,
+    "boston": 1, "sentiment": 1, "detection": 1, "ocr": 1,
+    "grading": 2, "hub_modules": 2,
+    "tour": 3, "serving": 3, "app": 3,
+    "cli": 4,
+    "__main__": 5,
+}
+
+
+def room_of(module):
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def upward_imports(graph):
+    """Edges that break the one-way flow: into a higher room, or sideways into another room of the same rank."""
+    wrong = []
+    for source, targets in sorted(graph.items()):
+        room = room_of(source)
+        if room is None:
+            continue
+        for target in sorted(targets):
+            other = room_of(target)
+            if other is None or other == room:
+                continue
+            rank, other_rank = ROOM_RANKS.get(room), ROOM_RANKS.get(other)
+            if rank is None or other_rank is None or other_rank >= rank:
+                wrong.append((source, target))
+    return wrong
+
+
 def largest_function(files, package_dir):
     best = (0, "", "")
     for path in files:
@@ -188,6 +222,7 @@ def measure(package_dir, timing=False):
         "largest_function": {"name": name, "where": where, "lines": length},
         "functions_over_60": functions_over(files, package_dir, 60),
         "import_circles": found,
+        "upward_imports": upward_imports(graph),
         "import_levels": max(module_levels.values()) + 1 if module_levels else 0,
         "top_level_rooms": sorted({n.split(".")[1] for n in graph if n.count(".") >= 1}),
     }
@@ -209,6 +244,8 @@ def markdown(result):
                              f"({result['largest_function']['lines']} lines)"),
         ("functions over 60 lines", len(result["functions_over_60"])),
         ("import circles", "; ".join(" <-> ".join(c) for c in result["import_circles"]) or "none"),
+        ("imports into a higher or sibling room", "; ".join(f"{a} -> {b}" for a, b in result["upward_imports"])
+         or "none"),
         ("import levels", result["import_levels"]),
         ("top-level rooms", len(result["top_level_rooms"])),
     ]

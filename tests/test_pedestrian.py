@@ -14,7 +14,10 @@ import pytest
 # Anything PaddleHub writes (config, logs, installed modules) goes to a throw-away home.
 os.environ.setdefault("HUB_HOME", tempfile.mkdtemp(prefix="hub_home_pedestrian_"))
 
-from paddle_course import detection  # noqa: E402
+from paddle_course.detection.demo import demo  # noqa: E402
+from paddle_course.detection.detectors import load_detector  # noqa: E402
+from paddle_course.detection.evaluate import evaluate_detector  # noqa: E402
+from paddle_course.detection.synthetic import make_synthetic_voc, render_scene  # noqa: E402
 from paddle_course.cli import main as cli_main  # noqa: E402
 from paddle_course.detection.metrics import mean_average_precision, voc_ap  # noqa: E402
 from paddle_course.detection.voc import load_voc, read_voc_annotation, write_voc_annotation  # noqa: E402
@@ -48,13 +51,13 @@ def paddle_module():
 def scene():
     """A drawn street scene with two large pedestrians."""
     rng = np.random.default_rng(11)
-    image, boxes = detection.render_scene(rng, 240, 320, max_people=2, min_height=90, max_height=160)
+    image, boxes = render_scene(rng, 240, 320, max_people=2, min_height=90, max_height=160)
     return image, np.asarray(boxes, dtype="float32")
 
 
 @pytest.fixture(scope="module")
 def small_voc(tmp_path_factory):
-    return detection.make_synthetic_voc(tmp_path_factory.mktemp("voc") / "voc", num_images=10, seed=5)
+    return make_synthetic_voc(tmp_path_factory.mktemp("voc") / "voc", num_images=10, seed=5)
 
 
 # --------------------------------------------------------------------------- VOC mAP
@@ -96,7 +99,7 @@ def test_voc_ap_uses_the_monotone_precision_envelope():
 # --------------------------------------------------------------------------- VOC reader
 
 def test_synthetic_voc_is_reproducible_and_boxes_are_inside_the_images(small_voc, tmp_path):
-    again = detection.make_synthetic_voc(tmp_path / "again", num_images=10, seed=5)
+    again = make_synthetic_voc(tmp_path / "again", num_images=10, seed=5)
     for name in ("Annotations/000003.xml", "ImageSets/Main/train.txt", "ImageSets/Main/val.txt"):
         assert (small_voc / name).read_text() == (again / name).read_text()
     samples = load_voc(small_voc, "train") + load_voc(small_voc, "val")
@@ -149,14 +152,14 @@ def test_missing_files_are_named(small_voc, tmp_path):
 
 def test_hog_finds_drawn_pedestrians_and_nothing_in_a_portrait():
     """HOG (made for photos) on 20 drawn scenes, and on a head-and-shoulders photo with no full body."""
-    hog = detection.load_detector("hog")
-    result = detection.evaluate_detector(hog, num_images=20, seed=3)
+    hog = load_detector("hog")
+    result = evaluate_detector(hog, num_images=20, seed=3)
     assert result["map50"] >= 0.3
     assert len(hog.detect(cv2.imread(str(PORTRAIT)))) == 0
 
 
 def test_shipped_paddle_detector_reaches_the_reported_map_on_fresh_scenes():
-    result = detection.evaluate_detector("paddle", num_images=60, seed=123)
+    result = evaluate_detector("paddle", num_images=60, seed=123)
     assert result["map50"] >= REPORTED_PADDLE_MAP50 - MAP_TOLERANCE
     assert result["images_per_second"] > 5
 
@@ -234,9 +237,9 @@ def test_bad_images_are_clear_value_errors(module, tmp_path):
 
 def test_unknown_detector_and_missing_checkpoint_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown detector 'yolo'"):
-        detection.load_detector("yolo")
+        load_detector("yolo")
     with pytest.raises(FileNotFoundError, match="no model.pdparams found"):
-        detection.load_detector("paddle", tmp_path / "nothing")
+        load_detector("paddle", tmp_path / "nothing")
 
 
 def test_hub_run_cmd_detects_in_a_file(module, scene, tmp_path):
@@ -272,7 +275,7 @@ def test_cli_make_data_writes_a_voc_folder(tmp_path):
 
 
 def test_demo_saves_drawn_images_and_summarises(tmp_path, capsys):
-    summary = detection.demo(tmp_path, quiet=False)
+    summary = demo(tmp_path, quiet=False)
     assert summary["images"] == 2 and summary["paddle_found"] >= 1
     assert 0 <= summary["hog_map50"] <= 1 and summary["paddle_map50"] >= 0.3
     for name in summary["files"]:
@@ -283,7 +286,7 @@ def test_demo_saves_drawn_images_and_summarises(tmp_path, capsys):
 # --------------------------------------------------------------------------- fine-tuning
 
 def test_voc_dataset_errors_name_the_file(small_voc, tmp_path):
-    from paddle_course.finetune.pedestrian import VOCPedestrianDataset
+    from paddle_course.detection.finetune import VOCPedestrianDataset
 
     broken = tmp_path / "voc"
     shutil.copytree(small_voc, broken)
@@ -296,7 +299,7 @@ def test_voc_dataset_errors_name_the_file(small_voc, tmp_path):
 @pytest.mark.slow
 def test_tiny_finetune_produces_a_checkpoint_that_loads(small_voc, tmp_path, scene):
     import paddlehub as hub
-    from paddle_course.finetune.pedestrian import finetune
+    from paddle_course.detection.finetune import finetune
 
     summary = finetune(small_voc, epochs=1, batch_size=4, lr=1e-4, out_dir=tmp_path / "ckpt", seed=0, quiet=True)
     assert (tmp_path / "ckpt" / "epoch_1" / "model.pdparams").is_file()

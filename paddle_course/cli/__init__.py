@@ -1,8 +1,11 @@
 """``paddle-course`` / ``python -m paddle_course``: one command line for the whole course.
 
 Each command group lives in its own module of this package and exposes
-``register(subparsers)``; a subcommand only parses its arguments and calls one
-library function, so everything the CLI does can also be done from Python.
+``register(subparsers)``; a subcommand only parses its arguments, calls one
+library function and prints what it returns, so everything the CLI does can also
+be done from Python.  Registering imports nothing heavy (no OpenCV, matplotlib,
+Paddle, NumPy): the library is imported inside each handler, so ``--help`` and an
+argument error answer at once (``tests/test_cli.py`` checks it).
 """
 import argparse
 import importlib

@@ -1,14 +1,13 @@
-"""``paddle-course detect run|make-data|evaluate``: pedestrian detection (course part 4)."""
+"""``paddle-course detect run|make-data|evaluate``: pedestrian detection (course 3.2)."""
 import json
 from pathlib import Path
 
-from paddle_course import detection
-from paddle_course.common.progress import say
+from paddle_course.detection.detectors import DEFAULT_DETECTOR, DETECTORS
 
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "detect", help="pedestrian detection: HOG+SVM on photos, a small Paddle CenterNet (course 4)",
+        "detect", help="pedestrian detection: HOG+SVM on photos, a small Paddle CenterNet (course 3.2)",
         description="Detect pedestrians with the course_pedestrian detectors, make a synthetic Pascal VOC "
         "data set, or measure a detector's mAP@0.5.")
     commands = parser.add_subparsers(dest="detect_command", metavar="SUBCOMMAND")
@@ -47,8 +46,8 @@ def register(subparsers):
     evaluate.set_defaults(func=_evaluate)
 
 
-def _add_detector_options(parser, default=detection.DEFAULT_DETECTOR):
-    parser.add_argument("--detector", choices=detection.DETECTORS, default=default,
+def _add_detector_options(parser, default=DEFAULT_DETECTOR):
+    parser.add_argument("--detector", choices=DETECTORS, default=default,
                         help=f"hog: OpenCV's pretrained people detector; paddle: the course's CenterNet "
                         f"(default: {default})")
     parser.add_argument("--checkpoint", type=Path, default=None,
@@ -56,7 +55,9 @@ def _add_detector_options(parser, default=detection.DEFAULT_DETECTOR):
 
 
 def _run(args):
-    results = detection.detect_files(args.images, args.detector, args.checkpoint, args.score_thresh, args.out)
+    from paddle_course.detection.predict import detect_files
+
+    results = detect_files(args.images, args.detector, args.checkpoint, args.score_thresh, args.out)
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0
@@ -70,13 +71,18 @@ def _run(args):
 
 
 def _make_data(args):
-    out = detection.make_synthetic_voc(args.out, args.num_images, args.seed, quiet=args.quiet)
-    say(f"wrote {args.num_images} images with VOC annotations to {out}", args.quiet)
+    from paddle_course.detection.synthetic import make_synthetic_voc
+
+    out = make_synthetic_voc(args.out, args.num_images, args.seed, quiet=args.quiet)
+    if not args.quiet:
+        print(f"wrote {args.num_images} images with VOC annotations to {out}")
     return 0
 
 
 def _evaluate(args):
-    result = detection.evaluate_detector(args.detector, voc_dir=args.voc, split=args.split,
+    from paddle_course.detection.evaluate import evaluate_detector
+
+    result = evaluate_detector(args.detector, voc_dir=args.voc, split=args.split,
                                          checkpoint=args.checkpoint, num_images=args.num_images, seed=args.seed)
     print(f"{result['detector']}: mAP@0.5 = {result['map50']:.3f} on {result['images']} images, "
           f"{result['images_per_second']:.1f} images/s")

@@ -3,10 +3,10 @@ from pathlib import Path
 
 
 def _finetune(args):
-    from paddle_course.finetune.ocr import BASE_CHECKPOINT, finetune
+    from paddle_course.ocr.finetune import finetune
 
-    finetune(args.train, args.dev, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, out=args.out,
-             seed=args.seed, base=None if args.from_scratch else (args.init or BASE_CHECKPOINT), quiet=args.quiet)
+    finetune(args.train, args.dev, out_dir=args.out, init=None if args.from_scratch else (args.init or "shipped"),
+             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, quiet=args.quiet)
 
 
 def register(task_subparsers):

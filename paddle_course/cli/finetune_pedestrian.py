@@ -1,8 +1,6 @@
 """``paddle-course finetune pedestrian``: fine-tune the Paddle pedestrian detector with hub.Trainer."""
 from pathlib import Path
 
-from paddle_course.common.progress import say
-
 
 def register(tasks):
     parser = tasks.add_parser(
@@ -28,10 +26,11 @@ def register(tasks):
 
 
 def _finetune(args):
-    from paddle_course.finetune.pedestrian import finetune
+    from paddle_course.detection.finetune import finetune
 
-    summary = finetune(args.train, args.dev, args.epochs, args.batch_size, args.lr, args.out, args.seed,
-                       init_checkpoint=None if args.from_scratch else "shipped", quiet=args.quiet)
+    summary = finetune(args.train, args.dev, out_dir=args.out, init=None if args.from_scratch else "shipped",
+                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, quiet=args.quiet)
     dev = "n/a" if summary["dev_map50"] is None else f"{summary['dev_map50']:.3f}"
-    say(f"done in {summary['seconds']} s: dev mAP@0.5 {dev}; checkpoint {summary['checkpoint']}", args.quiet)
+    if not args.quiet:
+        print(f"done in {summary['seconds']} s: dev mAP@0.5 {dev}; checkpoint {summary['checkpoint']}")
     return 0

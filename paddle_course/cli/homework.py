@@ -1,11 +1,10 @@
-"""``paddle-course homework list|start|check``: the assignments and their autograder."""
-from paddle_course import grading
+"""``paddle-course homework list|start|check``: the assignments and their autograder (course 1.3-1.5, 3.3)."""
 
 
 def register(subparsers):
     parser = subparsers.add_parser(
         "homework",
-        help="homework assignments with an autograder (list, start, check)",
+        help="homework assignments with an autograder (list, start, check; course 1.3-1.5, 3.3)",
         description="The course's homework: list the assignments, copy one into a working folder, "
         "and grade your solution. Each check prints what it tested, PASS/FAIL, expected vs received "
         "and a hint at the formula; the exit code is 0 only on full marks.",
@@ -39,13 +38,19 @@ def register(subparsers):
 
 
 def _list(args):
+    from paddle_course import grading
+
     return grading.list_homework()
 
 
 def _start(args):
+    from paddle_course import grading
+
     return grading.start_homework(args.assignment, args.directory)
 
 
 def _check(args):
+    from paddle_course import grading
+
     return grading.check_homework(args.assignment, args.path, timeout=args.timeout, seed=args.seed,
                                   as_json=args.json)

@@ -5,7 +5,7 @@ from paddle_course.common.hub import COURSE_MODULES
 def register(subparsers):
     parser = subparsers.add_parser(
         "hub",
-        help="install the course's PaddleHub modules so hub.Module(name=...) and `hub serving` find them",
+        help="install the course's PaddleHub modules so hub.Module(name=...) and `hub serving` find them (course 3.1)",
         description="Manage the course's PaddleHub modules in PaddleHub's module folder "
         "($HUB_HOME/modules, by default ~/.paddlehub/modules). Offline: the modules ship inside "
         "paddle_course.",

@@ -1,28 +1,44 @@
-"""``paddle-course ocr run|waybill|sample|sample-lines``: OCR with the course_ocr module."""
+"""``paddle-course ocr run|waybill|sample|sample-lines``: OCR and the waybill exercise (course 3.2)."""
+import json
 from pathlib import Path
 
 
 def _run(args):
-    from paddle_course import ocr
+    from paddle_course.ocr.predict import read_files
 
-    ocr.print_ocr(args.images, out_dir=args.out, as_json=args.json, visualization=not args.no_save,
-                  text_thresh=args.text_thresh, checkpoint=args.checkpoint)
+    results = read_files(args.images, out_dir=args.out, visualization=not args.no_save,
+                         text_thresh=args.text_thresh, checkpoint=args.checkpoint)
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    for result in results:
+        print(f"# {result['save_path'] or '(not saved)'}: {len(result['data'])} lines")
+        for line in result["data"]:
+            print(f"{line['confidence']:.3f}\t{line['text']}")
 
 
 def _waybill(args):
-    from paddle_course import ocr
+    from paddle_course.ocr.predict import read_waybill
 
-    ocr.print_waybill(args.image, as_json=not args.tsv, checkpoint=args.checkpoint)
+    fields = read_waybill(args.image, checkpoint=args.checkpoint)
+    if not args.tsv:
+        print(json.dumps(fields, ensure_ascii=False, indent=2))
+        return
+    for key in ("name", "phone", "address"):
+        print(f"{key}\t{fields[key] or ''}")
 
 
 def _sample(args):
-    from paddle_course import ocr
+    from paddle_course.common.images import save_image
+    from paddle_course.ocr.render import render_waybill
 
-    ocr.write_sample_waybill(args.out, seed=args.seed)
+    image, _, fields = render_waybill(seed=args.seed)
+    save_image(image, args.out)
+    print(f"{args.out}: waybill for {fields['name']} {fields['phone']} {fields['address']}")
 
 
 def _sample_lines(args):
-    from paddle_course.finetune.ocr import write_rendered_dataset
+    from paddle_course.ocr.lines import write_rendered_dataset
 
     path = write_rendered_dataset(args.out, n=args.n, seed=args.seed, font_style=args.font, kind=args.kind,
                                   noisy=args.noisy)
@@ -32,7 +48,7 @@ def _sample_lines(args):
 def register(subparsers):
     parser = subparsers.add_parser(
         "ocr",
-        help="text detection + recognition (PP-OCRv4) and the waybill (快递单) extractor",
+        help="text detection + recognition (PP-OCRv4) and the waybill (快递单) extractor (course 3.2)",
         description="Read text in images with the course_ocr PaddleHub module (PP-OCRv4 detection, direction "
         "classifier and recognition, offline), or extract a waybill's recipient name, phone and address.",
         epilog="Examples: paddle-course ocr sample wb.png; paddle-course ocr run wb.png; "

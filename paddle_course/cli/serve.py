@@ -8,7 +8,7 @@ DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_BODY_MB = "127.0.0.1", 8866, 20.0
 def register(subparsers):
     parser = subparsers.add_parser(
         "serve",
-        help="serve the PaddleHub modules over HTTP, like `hub serving start`, on 127.0.0.1",
+        help="serve the PaddleHub modules over HTTP, like `hub serving start`, on 127.0.0.1 (course 3.4)",
         description="Serve PaddleHub modules with the API of `hub serving start`: POST a JSON body "
         "such as {\"texts\": [...]} or {\"images\": [<base64>...]} to http://HOST:PORT/predict/<module> "
         "and get {\"status\": \"000\", \"msg\": \"\", \"results\": ...}. Unlike `hub serving start` it "

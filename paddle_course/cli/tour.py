@@ -6,7 +6,7 @@ from paddle_course.tour import run_tour
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "tour", help="run every lesson end to end and save the figures (start here)",
+        "tour", help="run every lesson end to end and save the figures (start here; course 1-3)",
         description="The main job: the Boston lesson (NumPy GD and SGD, Paddle dynamic and static graph from "
         "the same start, paddle.jit.save export, price predictions) and the PaddleHub demos (sentiment, "
         "pedestrian detection, waybill OCR). Figures, tables and summary.json go to --out.")

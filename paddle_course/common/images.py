@@ -10,13 +10,13 @@ An image inside the course is what ``cv2.imread`` returns: a BGR ``uint8`` array
 * :func:`save_image` -- ``save_image(image, path)``, atomically, the format from the suffix;
 * :func:`image_files` -- files and folders given on a command line -> image files.
 
-Every error names the input (``images[2]``, the file) and what is wrong with it.
+Every error names the input (``images[2]``, the file) and what is wrong with it.  OpenCV is
+imported when an image is decoded or encoded, so a missing file is reported without waiting for it.
 """
 import base64
 import binascii
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from paddle_course.common.fileio import atomic_path
@@ -26,13 +26,13 @@ MIN_SIDE = 8
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
-def read_image(path, flags=cv2.IMREAD_COLOR):
+def read_image(path, flags=None):
     """Read an image file as BGR (``flags=cv2.IMREAD_GRAYSCALE``: grey); a clear error if it is missing or not an image."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: image file not found")
     data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: non-ASCII paths work
-    image = cv2.imdecode(data, flags) if data.size else None
+    image = decode_image_bytes(data.tobytes(), flags)
     if image is None:
         raise ValueError(f"{path}: not an image (OpenCV cannot decode it)")
     return image
@@ -70,9 +70,14 @@ def base64_bytes(text, where="image"):
         raise ValueError(f"{where}: not valid base64") from None
 
 
-def decode_image_bytes(raw, flags=cv2.IMREAD_COLOR):
-    """The image in the bytes of an image file, or None if OpenCV cannot read them."""
-    return cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), flags) if raw else None
+def decode_image_bytes(raw, flags=None):
+    """The image in the bytes of an image file (``flags``: ``cv2.IMREAD_COLOR`` by default), or None if
+    OpenCV cannot read them."""
+    import cv2
+
+    if not raw:
+        return None
+    return cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_COLOR if flags is None else flags)
 
 
 def decode_base64_image(text, where="image"):
@@ -86,6 +91,8 @@ def decode_base64_image(text, where="image"):
 
 def encode_base64_image(image, ext=".png"):
     """The inverse of :func:`decode_base64_image`: what a serving client sends."""
+    import cv2
+
     ok, buffer = cv2.imencode(ext, image)
     if not ok:
         raise ValueError(f"cannot encode the image as {ext}")
@@ -94,6 +101,8 @@ def encode_base64_image(image, ext=".png"):
 
 def save_image(image, path, jpeg_quality=None):
     """Write ``image`` to ``path`` atomically (format from the suffix, ``.jpg`` if none); returns the path."""
+    import cv2
+
     path = Path(path)
     params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)] if jpeg_quality else []
     ok, buffer = cv2.imencode(path.suffix or ".jpg", image, params)

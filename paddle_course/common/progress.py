@@ -3,11 +3,11 @@ import os
 import sys
 import warnings
 
-from tqdm.auto import tqdm
-
 
 def progress(iterable=None, *, desc=None, total=None, quiet=False, unit="it"):
     """A tqdm bar on stderr, or the bare iterable when ``quiet``."""
+    from tqdm.auto import tqdm  # imported on first use: `paddle-course --help` does not wait for it
+
     return tqdm(iterable, desc=desc, total=total, disable=quiet, unit=unit, file=sys.stderr,
                 dynamic_ncols=True, leave=False)
 

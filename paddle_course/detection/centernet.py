@@ -1,6 +1,6 @@
 """A small CenterNet-style pedestrian detector in PaddlePaddle (trained by the course).
 
-Course part 4: "objects as points" (Zhou et al., 2019). The network looks at the
+Course 3.2: "objects as points" (Zhou et al., 2019). The network looks at the
 image resized to 192x256 and predicts, on a grid with stride 8 (24x32 cells):
 
 - a heat map ``p`` (sigmoid): how likely a pedestrian's centre falls in each cell;
@@ -18,13 +18,14 @@ Decoding: peaks of the heat map (3x3 max pooling keeps local maxima), top 50,
 box = centre ± size / 2, scaled back to the original image.
 """
 import math
-from pathlib import Path
 
 import cv2
 import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
+
+from paddle_course.common.checkpoints import load_state
 
 INPUT_HEIGHT, INPUT_WIDTH, STRIDE = 192, 256, 8
 MAX_DETECTIONS = 50
@@ -126,24 +127,15 @@ def decode(heatmap_logits, regression, image_shapes, score_thresh=0.05, top_k=MA
 
 
 def load_weights(network, checkpoint):
-    """Load ``model.pdparams`` (a file, a folder with it, or a hub.Trainer output folder)."""
-    checkpoint = Path(checkpoint)
-    candidates = [checkpoint] if checkpoint.is_file() else [
-        checkpoint / "model.pdparams", checkpoint / "best_model" / "model.pdparams"]
-    candidates += sorted(checkpoint.glob("epoch_*/model.pdparams"),
-                         key=lambda p: int(p.parent.name.split("_")[-1]), reverse=True) if checkpoint.is_dir() else []
-    for path in candidates:
-        if path.is_file():
-            state = paddle.load(str(path))
-            # a hub.Trainer checkpoint of PedestrianFinetuneModel prefixes the keys with "network."
-            state = {k[len("network."):] if k.startswith("network.") else k: v for k, v in state.items()}
-            missing = set(network.state_dict()) - set(state)
-            if missing:
-                raise ValueError(f"{path}: not a pedestrian detector checkpoint (missing {sorted(missing)[:3]})")
-            network.set_state_dict(state)
-            return path
-    raise FileNotFoundError(f"{checkpoint}: no model.pdparams found (looked for "
-                            f"{', '.join(str(c) for c in candidates[:3])})")
+    """Load ``model.pdparams`` (a file, a folder with it, or a hub.Trainer output folder); returns its path."""
+    path, state = load_state(checkpoint)
+    # a hub.Trainer checkpoint of PedestrianFinetuneModel prefixes the keys with "network."
+    state = {k[len("network."):] if k.startswith("network.") else k: v for k, v in state.items()}
+    missing = set(network.state_dict()) - set(state)
+    if missing:
+        raise ValueError(f"{path}: not a pedestrian detector checkpoint (missing {sorted(missing)[:3]})")
+    network.set_state_dict(state)
+    return path
 
 
 class PaddlePedestrianDetector:

@@ -1,6 +1,6 @@
 """VOC mean average precision at IoU 0.5 (one class), written out so it can be read.
 
-Course part 4: a detection is a true positive when its IoU with a not-yet-matched
+Course 3.2: a detection is a true positive when its IoU with a not-yet-matched
 ground-truth box is at least 0.5; detections are taken from the most to the
 least confident; a second detection of the same person is a false positive.
 """

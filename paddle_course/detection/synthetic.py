@@ -1,6 +1,6 @@
 """A synthetic pedestrian data set in Pascal VOC format, made by the package (no download).
 
-Course part 4 (object detection): a detector learns from images with boxes. Here
+Course 3.2 (object detection): a detector learns from images with boxes. Here
 the images are drawn: textured street-like backgrounds, distractors (poles,
 trees, cars, blobs) and 1-4 human silhouettes (head + torso + arms + legs) of
 random size, position, pose and colours. The box of each pedestrian is the
@@ -11,7 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from paddle_course.common.fileio import atomic_path, write_text
+from paddle_course.common.fileio import write_text
+from paddle_course.common.images import save_image
 from paddle_course.common.progress import progress
 from paddle_course.detection.voc import write_voc_annotation
 
@@ -163,9 +164,7 @@ def make_synthetic_voc(out_dir, num_images=200, seed=0, val_fraction=0.2, quiet=
         height = int(rng.integers(200, 300))
         width = int(rng.integers(260, 380))
         image, boxes = render_scene(rng, height, width)
-        with atomic_path(out_dir / "JPEGImages" / f"{image_id}.jpg") as tmp:
-            if not cv2.imwrite(str(tmp), image, [cv2.IMWRITE_JPEG_QUALITY, 92]):
-                raise OSError(f"cannot write {tmp}")
+        save_image(image, out_dir / "JPEGImages" / f"{image_id}.jpg", jpeg_quality=92)
         write_voc_annotation(out_dir / "Annotations" / f"{image_id}.xml", f"{image_id}.jpg",
                              (height, width, 3), [(LABEL, box) for box in boxes])
         ids.append(image_id)

@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import cv2
 import numpy as np
 
 from paddle_course.common.fileio import write_text
+from paddle_course.common.images import read_image
 
 # Both names mean the one class of this detector ("person" is VOC's own class name).
 KNOWN_LABELS = ("pedestrian", "person")
@@ -90,17 +90,6 @@ def read_voc_annotation(path, image_shape=None):
                              f"of {int(width)}x{int(height)} pixels or empty")
         boxes.append((xmin, ymin, xmax, ymax))
     return np.asarray(boxes, dtype="float32")
-
-
-def read_image(path):
-    """A BGR ``uint8`` array as cv2 reads it, or an error naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: image file not found")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"{path}: not an image (OpenCV cannot decode it)")
-    return image
 
 
 def read_split(voc_dir, split="train"):

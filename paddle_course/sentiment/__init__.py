@@ -14,29 +14,26 @@ The learner uses a pre-trained module, then fine-tunes it.  The rooms:
 
 The hub module ``hub_modules/course_sentiment/module.py`` is a thin layer over ``predict``.
 The names below are importable from here (``from paddle_course import sentiment;
-sentiment.read_tsv(...)``); importing this package does not import Paddle.
+sentiment.read_tsv(...)``), each imported on first use.
 """
-from paddle_course.sentiment.corpus import (CORPUS_SEED, LABEL_KEYS, SPLITS, TSV_HEADER, clean_corpus, normalize_text,
-                                            prepare_corpus, read_tsv, split_corpus, split_path, write_tsv)
-from paddle_course.sentiment.model import (DEFAULT_CONFIG, DEFAULT_TRAIN, MODULE_NAME, load_model, resolve_checkpoint,
-                                           save_model, shipped_model_dir)
-from paddle_course.sentiment.predict import check_texts, classify, evaluate, format_results, predict_probs
-from paddle_course.sentiment.vocab import PAD, UNK, Vocab, pad_batch
+import importlib
 
-_NETWORK_NAMES = ("SentimentCNN", "build_network", "network_class")
+# name -> the module of this package that defines it; imported on first use, so that
+# `paddle-course --help` (which reads DEFAULT_TRAIN and CORPUS_SEED) imports neither NumPy nor Paddle
+_EXPORTS = {
+    "corpus": ("CORPUS_SEED", "LABEL_KEYS", "SPLITS", "TSV_HEADER", "clean_corpus", "normalize_text", "prepare_corpus",
+               "read_tsv", "split_corpus", "split_path", "write_tsv"),
+    "model": ("DEFAULT_CONFIG", "DEFAULT_TRAIN", "MODULE_NAME", "load_model", "resolve_checkpoint", "save_model",
+              "shipped_model_dir"),
+    "predict": ("check_texts", "classify", "evaluate", "format_results", "predict_probs"),
+    "vocab": ("PAD", "UNK", "Vocab", "pad_batch"),
+    "network": ("SentimentCNN", "build_network", "network_class"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_MODULE_OF)
 
 
 def __getattr__(name):
-    """The network's names, imported on first use: ``paddle_course.sentiment.network`` imports Paddle."""
-    if name in _NETWORK_NAMES:
-        from paddle_course.sentiment import network
-
-        return getattr(network, name)
+    if name in _MODULE_OF:
+        return getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["CORPUS_SEED", "DEFAULT_CONFIG", "DEFAULT_TRAIN", "LABEL_KEYS", "MODULE_NAME", "PAD", "SPLITS",
-           "TSV_HEADER", "UNK", "Vocab", "check_texts", "classify", "clean_corpus", "evaluate", "format_results",
-           "load_model", "normalize_text", "pad_batch", "predict_probs", "prepare_corpus", "read_tsv",
-           "resolve_checkpoint", "save_model", "shipped_model_dir", "split_corpus", "split_path", "write_tsv",
-           *_NETWORK_NAMES]

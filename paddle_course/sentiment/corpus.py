@@ -7,8 +7,6 @@ that name the file and line.
 """
 from pathlib import Path
 
-import numpy as np
-
 from paddle_course.common.fileio import write_json, write_text
 from paddle_course.common.paths import data_path
 from paddle_course.common.progress import say
@@ -62,6 +60,8 @@ def clean_corpus(positive_lines, negative_lines):
 
 def split_corpus(pairs, seed=CORPUS_SEED, fractions=SPLIT_FRACTIONS):
     """Shuffle ``pairs`` with ``seed`` and cut them into train/dev/test by ``fractions``."""
+    import numpy as np  # here, not at the top: the CLI reads this module's constants for its --help
+
     order = np.random.default_rng(seed).permutation(len(pairs))
     n_train = int(round(fractions[0] * len(pairs)))
     n_dev = int(round(fractions[1] * len(pairs)))

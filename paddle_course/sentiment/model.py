@@ -11,7 +11,6 @@ from pathlib import Path
 from paddle_course.common.checkpoints import find_weights
 from paddle_course.common.fileio import atomic_dir, write_json
 from paddle_course.common.paths import hub_module_dir
-from paddle_course.sentiment.vocab import Vocab
 
 MODULE_NAME = "course_sentiment"
 TRAIN_SEED = 1
@@ -52,6 +51,7 @@ def load_model(checkpoint=None, assets_dir=None):
     import paddle
 
     from paddle_course.sentiment.network import build_network
+    from paddle_course.sentiment.vocab import Vocab
 
     assets_dir = Path(assets_dir) if assets_dir else shipped_model_dir()
     weights = resolve_checkpoint(checkpoint) if checkpoint else assets_dir / "model.pdparams"

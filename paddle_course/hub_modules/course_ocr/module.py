@@ -1,6 +1,6 @@
 """course_ocr: Chinese and English text detection + recognition (PP-OCRv4), offline.
 
-Course 3 (PaddleHub): 文字识别 and the 快递单识别 exercise.  Shaped like PaddleHub's
+Course 3.2 (PaddleHub): 文字识别 and the 快递单识别 exercise.  Shaped like PaddleHub's
 ``chinese_ocr_db_crnn_mobile``: ``recognize_text`` takes BGR arrays or image
 paths and returns, per image, the lines found with their confidence and box.
 The networks are PaddleOCR's PP-OCRv4 detector and recognizer and the mobile
@@ -9,12 +9,13 @@ direction classifier, run as the ONNX exports shipped in ``rapidocr-onnxruntime`
 ``paddle-course finetune ocr``.
 """
 import argparse
-import os
 
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
-from paddle_course import ocr
+from paddle_course.common.images import decode_base64_image
+from paddle_course.ocr.engine import engine, engine_with_checkpoint
+from paddle_course.ocr.predict import recognize_text
 
 
 @moduleinfo(
@@ -41,11 +42,9 @@ class CourseOCR(paddle.nn.Layer):
         paddle.nn.Layer.__init__(self)
         self.checkpoint = checkpoint
         if checkpoint:
-            from paddle_course.finetune.ocr import engine_with_checkpoint
-
             self._engine = engine_with_checkpoint(checkpoint, num_threads=num_threads)
         else:
-            self._engine = ocr.engine(num_threads)
+            self._engine = engine(num_threads)
 
     def recognize_text(self, images=None, paths=None, use_gpu=False, output_dir="ocr_result",
                        visualization=False, box_thresh=0.5, text_thresh=0.5,
@@ -74,22 +73,9 @@ class CourseOCR(paddle.nn.Layer):
         """
         if use_gpu:
             raise ValueError("course_ocr runs on the CPU (onnxruntime); call it with use_gpu=False")
-        for name, value in (("box_thresh", box_thresh), ("text_thresh", text_thresh),
-                            ("angle_classification_thresh", angle_classification_thresh)):
-            if not isinstance(value, (int, float)) or not 0 <= value <= 1:
-                raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}")
-        inputs = ocr.collect_images(images, paths)
-        found = ocr.recognize([image for image, _ in inputs], box_thresh=box_thresh, text_thresh=text_thresh,
-                              angle_classification_thresh=angle_classification_thresh,
-                              ocr_engine=self._engine)
-        results = []
-        for index, ((image, source), lines) in enumerate(zip(inputs, found)):
-            save_path = ""
-            if visualization:
-                target = ocr.visualization_path(output_dir, source, index)
-                save_path = str(ocr.save_image(ocr.draw_result(image, lines), target))
-            results.append({"save_path": save_path, "data": lines})
-        return results
+        return recognize_text(self._engine, images=images, paths=paths, output_dir=output_dir,
+                              visualization=visualization, box_thresh=box_thresh, text_thresh=text_thresh,
+                              angle_classification_thresh=angle_classification_thresh)
 
     @serving
     def serving_method(self, images, **kwargs):
@@ -105,7 +91,7 @@ class CourseOCR(paddle.nn.Layer):
                                  "angle_classification_thresh", "use_gpu"}
         if unknown:
             raise ValueError(f"unknown option(s) {sorted(unknown)} for recognize_text")
-        decoded = [ocr.decode_base64_image(item, f"images[{i}]") for i, item in enumerate(images)]
+        decoded = [decode_base64_image(item, f"images[{i}]") for i, item in enumerate(images)]
         return self.recognize_text(images=decoded, **kwargs)
 
     @runnable

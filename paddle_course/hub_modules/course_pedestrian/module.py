@@ -1,4 +1,4 @@
-"""course_pedestrian: pedestrian detection, shaped like PaddleHub's yolov3 pedestrian module.
+"""course_pedestrian: pedestrian detection, shaped like PaddleHub's yolov3 pedestrian module (course 3.2).
 
 Two detectors behind one interface (``detector=`` when loading the module):
 
@@ -15,9 +15,9 @@ import os
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
-from paddle_course.detection import (DEFAULT_DETECTOR, DETECTORS, check_image, decode_base64_image,
-                                     detect_images, load_detector)
-from paddle_course.detection.voc import read_image
+from paddle_course.common.images import check_image, decode_base64_image, read_image
+from paddle_course.detection.detectors import DEFAULT_DETECTOR, DETECTORS, load_detector
+from paddle_course.detection.predict import detect_images
 
 
 @moduleinfo(
@@ -41,7 +41,7 @@ class CoursePedestrian(paddle.nn.Layer):
         self._use_detector(detector, checkpoint)
 
     def _use_detector(self, detector, checkpoint):
-        if detector == "paddle" and checkpoint is None:
+        if detector == "paddle" and checkpoint is None:  # this module's own assets, wherever it is installed
             checkpoint = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets",
                                       "pedestrian_centernet.pdparams")
         self.detector_name = detector

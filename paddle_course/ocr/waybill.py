@@ -1,6 +1,6 @@
 """快递单识别: pull the recipient's name, phone and address out of OCR'd lines.
 
-Course 3 (PaddleHub), the waybill exercise: OCR gives lines of text in reading
+Course 3.2 (PaddleHub), the waybill exercise: OCR gives lines of text in reading
 order; a few plain rules turn them into fields.  The rules, in order:
 
 1. Normalise each line: full-width ``：`` and ``（）`` become ASCII, spaces go.

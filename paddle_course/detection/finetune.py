@@ -1,6 +1,6 @@
 """Fine-tune the ``course_pedestrian`` Paddle detector on a Pascal VOC folder with ``hub.Trainer``.
 
-Course part 4.3 (Fine-tune API): a ``paddle.io.Dataset`` (``VOCPedestrianDataset``),
+Course 3.3 (Fine-tune API): a ``paddle.io.Dataset`` (``VOCPedestrianDataset``),
 a model that knows its ``training_step`` and ``validation_step``
 (``PedestrianFinetuneModel``), an optimizer, and ``hub.Trainer(...).train(...)``,
 which logs the loss, evaluates the dev set after every epoch (``map50``: VOC
@@ -10,19 +10,23 @@ At the end the exact mAP@0.5 over the whole dev set is measured and written to
 
     hub.Module(name="course_pedestrian", detector="paddle", checkpoint="<out>")
 """
-import random
 import time
 from pathlib import Path
 
 import numpy as np
 import paddle
 
-from paddle_course.detection import SHIPPED_CHECKPOINT, centernet
-from paddle_course.detection.metrics import mean_average_precision
-from paddle_course.detection.voc import load_voc, read_image
+from paddle_course.common.checkpoints import best_checkpoint_dir
 from paddle_course.common.fileio import write_json
-from paddle_course.common.trainer import atomic_trainer
+from paddle_course.common.images import read_image
 from paddle_course.common.progress import say
+from paddle_course.common.seeding import seed_everything
+from paddle_course.common.trainer import atomic_trainer
+from paddle_course.detection import centernet
+from paddle_course.detection.detectors import SHIPPED_CHECKPOINT
+from paddle_course.detection.evaluate import evaluate_detector
+from paddle_course.detection.metrics import mean_average_precision
+from paddle_course.detection.voc import load_voc
 
 MAX_BOXES = 32
 
@@ -96,26 +100,27 @@ class PedestrianFinetuneModel(paddle.nn.Layer):
         return {"loss": loss, "metrics": {"map50": mean_average_precision(detections, truths)}}
 
 
+def _dev_dataset(train_dir, dev_dir):
+    """The evaluation set: ``dev_dir``'s val split (or every file), else ``train_dir``'s val split if it has one."""
+    if dev_dir is not None:
+        split = "val" if (Path(dev_dir) / "ImageSets" / "Main" / "val.txt").is_file() else "all"
+        return VOCPedestrianDataset(dev_dir, split)
+    val_list = Path(train_dir) / "ImageSets" / "Main" / "val.txt"
+    if val_list.is_file() and val_list.read_text().strip():
+        return VOCPedestrianDataset(train_dir, "val")
+    return None
 
 
-def set_seed(seed):
-    """Seed weight init (Paddle), the flips (NumPy generator of the data set) and Python's random."""
-    paddle.seed(seed)
-    np.random.seed(seed)
-    random.seed(seed)
-
-
-def finetune(train_dir, dev_dir=None, epochs=10, batch_size=16, lr=2e-3, out_dir="pedestrian_ckpt",
-             seed=0, init_checkpoint="shipped", quiet=False):
-    """Train with ``hub.Trainer``; return a summary dict (also in ``<out>/metrics.json``).
+def finetune(train, dev=None, *, out_dir, init="shipped", epochs=10, batch_size=16, lr=2e-3, seed=0, quiet=False):
+    """Train with ``hub.Trainer``; return a summary dict (also in ``<out_dir>/metrics.json``).
 
     Args:
-        train_dir: VOC folder; its ``ImageSets/Main/train.txt`` split is used
+        train: VOC folder; its ``ImageSets/Main/train.txt`` split is used
             (every annotation if that list is missing).
-        dev_dir: VOC folder for evaluation (its ``val`` split, or every file);
-            default: the ``val`` split of ``train_dir`` if it has one.
-        init_checkpoint: "shipped" (start from the module's weights, i.e.
-            fine-tune), None (from scratch), or a checkpoint path.
+        dev: VOC folder for evaluation (its ``val`` split, or every file);
+            default: the ``val`` split of ``train`` if it has one.
+        init: "shipped" (start from the module's weights, i.e. fine-tune),
+            None (from scratch), or a checkpoint path.
 
     Returns:
         dict with ``epochs``, ``train_images``, ``dev_images``, ``dev_map50``
@@ -125,20 +130,14 @@ def finetune(train_dir, dev_dir=None, epochs=10, batch_size=16, lr=2e-3, out_dir
     if epochs < 1 or batch_size < 1 or lr <= 0:
         raise ValueError(f"epochs and batch size must be positive and lr > 0 (got {epochs}, {batch_size}, {lr})")
     paddle.set_device("cpu")
-    set_seed(seed)
+    seed_everything(seed)
     out_dir = Path(out_dir)
-    train_ds = VOCPedestrianDataset(train_dir, "train", augment=True, seed=seed)
-    dev_ds = None
-    if dev_dir is not None:
-        split = "val" if (Path(dev_dir) / "ImageSets" / "Main" / "val.txt").is_file() else "all"
-        dev_ds = VOCPedestrianDataset(dev_dir, split)
-    elif (Path(train_dir) / "ImageSets" / "Main" / "val.txt").is_file() and \
-            (Path(train_dir) / "ImageSets" / "Main" / "val.txt").read_text().strip():
-        dev_ds = VOCPedestrianDataset(train_dir, "val")
+    train_ds = VOCPedestrianDataset(train, "train", augment=True, seed=seed)
+    dev_ds = _dev_dataset(train, dev)
     say(f"training on {len(train_ds)} images, evaluating on {len(dev_ds) if dev_ds else 0}", quiet)
-    if init_checkpoint == "shipped":
-        init_checkpoint = SHIPPED_CHECKPOINT if SHIPPED_CHECKPOINT.is_file() else None
-    model = PedestrianFinetuneModel(init_checkpoint)
+    if init == "shipped":
+        init = SHIPPED_CHECKPOINT if SHIPPED_CHECKPOINT.is_file() else None
+    model = PedestrianFinetuneModel(init)
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
     trainer = atomic_trainer()(model, optimizer, use_gpu=False, use_vdl=False, checkpoint_dir=str(out_dir))
     start = time.perf_counter()
@@ -146,13 +145,11 @@ def finetune(train_dir, dev_dir=None, epochs=10, batch_size=16, lr=2e-3, out_dir
     trainer.train(train_ds, epochs=epochs, batch_size=batch_size, eval_dataset=dev_ds,
                   log_interval=max(1, steps // 2), save_interval=1)
     seconds = time.perf_counter() - start
-    checkpoint = out_dir / "best_model" if (out_dir / "best_model").is_dir() else out_dir / f"epoch_{trainer.current_epoch}"
+    checkpoint = best_checkpoint_dir(out_dir)
     summary = {"epochs": epochs, "train_images": len(train_ds), "dev_images": len(dev_ds) if dev_ds else 0,
                "dev_map50": None, "seconds": round(seconds, 1), "checkpoint": str(checkpoint)}
     if dev_ds is not None:
         detector = centernet.PaddlePedestrianDetector(checkpoint)
-        from paddle_course.detection import evaluate_detector
-
         summary["dev_map50"] = evaluate_detector(detector, samples=dev_ds.samples)["map50"]
         say(f"dev mAP@0.5 of {checkpoint}: {summary['dev_map50']:.3f}", quiet)
     write_json(out_dir / "metrics.json", summary)

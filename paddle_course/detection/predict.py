@@ -1,0 +1,53 @@
+"""Pedestrian detection that returns data (course 3.2): what ``course_pedestrian.object_detection`` returns.
+
+A result is one dict per image: ``data`` (one dict per pedestrian: ``label``,
+``confidence``, ``left``, ``top``, ``right``, ``bottom`` in pixels) and ``save_path``
+(the drawn image, or "").
+"""
+from pathlib import Path
+
+import numpy as np
+
+from paddle_course.common.images import read_image, save_image
+from paddle_course.detection.detectors import DEFAULT_DETECTOR, LABEL, load_detector
+
+
+def as_records(array, score_thresh):
+    """Rows ``[l, t, r, b, conf]`` -> the module's dicts, keeping confidence >= ``score_thresh``."""
+    return [{"label": LABEL, "confidence": float(c), "left": float(l), "top": float(t),
+             "right": float(r), "bottom": float(b)}
+            for l, t, r, b, c in np.asarray(array).reshape(-1, 5) if c >= score_thresh]
+
+
+def detect_images(detector, images, names, score_thresh=0.5, visualization=False,
+                  output_dir="detection_result"):
+    """Run ``detector`` on BGR arrays; see ``CoursePedestrian.object_detection`` for the result."""
+    results = []
+    for index, (image, name) in enumerate(zip(images, names)):
+        records = as_records(detector.detect(image), score_thresh)
+        save_path = ""
+        if visualization:
+            from paddle_course.detection.draw import draw_detections
+
+            stem = Path(name).stem if name else f"image_{index}"
+            save_path = str(save_image(draw_detections(image, records), Path(output_dir) / f"{stem}.jpg"))
+        results.append({"data": records, "save_path": save_path})
+    return results
+
+
+def detect_files(paths, detector=DEFAULT_DETECTOR, checkpoint=None, score_thresh=0.5, out_dir=None):
+    """Detect pedestrians in image files (``paddle-course detect run``).
+
+    Returns the module's result list (one dict per file, see
+    ``CoursePedestrian.object_detection``) with an extra ``path`` key; with
+    ``out_dir`` each file is also saved there with its boxes drawn.
+    """
+    if not paths:
+        raise ValueError("give at least one image file")
+    images = [read_image(path) for path in paths]  # a bad file is reported before the detector loads
+    model = load_detector(detector, checkpoint)
+    results = detect_images(model, images, [str(p) for p in paths], score_thresh,
+                            visualization=out_dir is not None, output_dir=out_dir or "detection_result")
+    for path, result in zip(paths, results):
+        result["path"] = str(path)
+    return results

@@ -1,1 +1,0 @@
-"""Fine-tune wrappers on PaddleHub's Fine-tune API, one module per task."""
