@@ -33,6 +33,10 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WebP")
 
 
+class ImageTooLarge(ValueError):
+    """An image file over the byte or pixel limit."""
+
+
 @dataclass(frozen=True)
 class ImageSize:
     format: str
@@ -62,10 +66,10 @@ def image_size(data):
     elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         size = _webp_size(data)
     else:
-        raise ValueError(f"not a {', '.join(FORMATS[:-1])} or {FORMATS[-1]} file "
-                         f"(it starts with {bytes(data[:8])!r})")
+        raise ValueError(f"not an image in a format accepted here ({', '.join(FORMATS[:-1])} or {FORMATS[-1]}); "
+                         f"it starts with {bytes(data[:8])!r}")
     if size.width <= 0 or size.height <= 0:
-        raise ValueError(f"the {size.format} header gives a size of {size.width} x {size.height} pixels")
+        raise ValueError(f"a {size.format} file of {size.width} x {size.height} pixels")
     return size
 
 
@@ -203,14 +207,14 @@ def base64_file_bytes(text, where="image"):
 def check_image_file(data, where="image", max_pixels=MAX_PIXELS, max_bytes=MAX_FILE_BYTES):
     """The :class:`ImageSize` of the image file ``data``, or a ValueError if it is too large or unknown."""
     if len(data) > max_bytes:
-        raise ValueError(f"{where}: the image file is {len(data) / 2**20:.1f} MB, more than the limit of "
+        raise ImageTooLarge(f"{where}: the image file is {len(data) / 2**20:.1f} MB, more than the limit of "
                          f"{max_bytes / 2**20:g} MB")
     try:
         size = image_size(data)
     except ValueError as err:
-        raise ValueError(f"{where}: {err}") from None
+        raise ValueError(f"{where}: the decoded bytes are {err}") from None
     if size.pixels > max_pixels:
-        raise ValueError(f"{where}: the {size.format} header says {size.width} x {size.height} pixels, "
+        raise ImageTooLarge(f"{where}: the {size.format} header says {size.width} x {size.height} pixels, "
                          f"more than the limit of {max_pixels:,} pixels")
     return size
 
