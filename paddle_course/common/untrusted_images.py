@@ -93,8 +93,10 @@ def _jpeg_size(data):
         # fill bytes (0xFF) may precede a marker
         while position < len(data) and data[position] == 0xFF:
             position += 1
-        if position >= len(data) or data[position - 1] != 0xFF:
-            raise ValueError("a JPEG file without a frame header (SOF) where one was expected")
+        if position >= len(data):
+            break
+        if data[position - 1] != 0xFF:
+            raise ValueError("a JPEG file with something else than a marker between its segments")
         marker = data[position]
         position += 1
         if marker in _STANDALONE_MARKERS:
