@@ -120,6 +120,8 @@ def serve(modules=hub.COURSE_MODULES, host=DEFAULT_HOST, port=DEFAULT_PORT, limi
         print(f"warning: listening on {host}: other machines on your network can reach this server",
               file=sys.stderr, flush=True)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    # uvicorn warns once per malformed request ("Invalid HTTP request received."): a client could fill the log
+    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     sock.listen(server.config.backlog)
     # The ready line is printed even when quiet: scripts wait for it.  Connections made from now
     # on wait in the socket's backlog until the loop below accepts them.
