@@ -61,7 +61,7 @@ def private_hub_home():
     """A HUB_HOME with the course modules installed and PaddleHub's server pointed at a closed port."""
     home = Path(tempfile.mkdtemp(prefix="bench_serving_hub_home_"))
     (home / "conf").mkdir()
-    (home / "conf" / "config.yaml").write_text("log:\n  enable: false\nserver: http://127.0.0.1:9\n", encoding="utf-8")
+    (home / "conf" / "config.yaml").write_text("log:\n  enable: true\n  level: WARNING\nserver: http://127.0.0.1:9\n", encoding="utf-8")
     env = dict(os.environ, HUB_HOME=str(home))
     subprocess.run([sys.executable, "-m", "paddle_course", "hub", "install", *MODULES], env=env, check=True,
                    capture_output=True, timeout=300)
@@ -80,7 +80,9 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.label} exited; see {self.log.name}")
+                self.log.flush()
+                tail = Path(self.log.name).read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{self.label} exited:\n{tail}")
             try:
                 with urllib.request.urlopen(self.url + "/", timeout=2):
                     return self

@@ -40,8 +40,9 @@ def register(subparsers):
         limits.add_argument(option(limit.name), type=type(limit.default), default=limit.default,
                             metavar="N", help=f"{limit.metadata['help']} (default %(default)s)")
     parser.add_argument("--batch-window-ms", type=float, default=DEFAULT_BATCH_WINDOW_MS, metavar="MS",
-                        help="how long a module waits for concurrent requests to run with the first as one "
-                        "batch (default %(default)s; 0: only those already waiting)")
+                        help="how long a module may wait for concurrent requests to run as one batch: until "
+                        "as many wait as in the last batch, at most this long (default %(default)s; 0: only "
+                        "those already waiting)")
     parser.set_defaults(func=_serve)
 
 

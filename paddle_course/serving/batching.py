@@ -4,7 +4,9 @@ Each served module has its own :class:`ModuleQueue`: an asyncio task that takes 
 arrival order and runs them on the module's own thread, so a long job for one module
 never holds up another, and one module is never run from two threads at once.
 
-Micro-batching.  A module may declare, as a class attribute, that its ``@serving`` method
+Micro-batching.  Before a call, the queue waits -- at most ``--batch-window-ms`` -- until as
+many jobs wait as were in or waiting for the last call: clients under a steady load come
+back at about the same time, and then share one call; a lone client never waits.  A module may declare, as a class attribute, that its ``@serving`` method
 answers the entries of one list independently::
 
     serving_batch = {"items": "texts", "batch_size": "batch_size", "max_batch_size": 64}
@@ -129,6 +131,8 @@ class ModuleQueue:
         self.queued_items = 0
         self.queued_bytes = 0
         self.calls = 0  # module calls made (a merged batch is one call)
+        self.clients = 1  # jobs in the last call + jobs waiting when it ended: how many to wait for next
+        self.free_since = 0.0  # when the last call ended
         self._wakeup = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"serve-{name}")
         self._task = None
@@ -180,10 +184,7 @@ class ModuleQueue:
                 self._wakeup.clear()
                 await self._wakeup.wait()
             if self.contract is not None:
-                # let requests sent at about the same moment join the oldest (no wait under a backlog)
-                delay = self.jobs[0].arrived + self.window_s - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                await self._gather()
             batch = self._take_batch()
             if not batch:
                 continue
@@ -194,6 +195,24 @@ class ModuleQueue:
                 replies = [_error_reply(500, f"{self.name} failed: {type(err).__name__}")] * len(batch)
             for job, reply in zip(batch, replies):
                 self._finish(job, reply)
+            self.clients = len(batch) + len(self.jobs)
+            self.free_since = time.monotonic()
+
+    async def _gather(self):
+        """Wait, at most the batch window, until as many jobs wait as were in or waiting for the
+        last call: clients under a steady load come back at about the same time, and their
+        requests then share one call.  The window counts from the oldest job's arrival or the end
+        of the last call, whichever is later; after a lone job there is no wait at all."""
+        deadline = max(self.jobs[0].arrived, self.free_since) + self.window_s
+        while len(self.jobs) < self.clients:
+            delay = deadline - time.monotonic()
+            if delay <= 0:
+                return
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), delay)
+            except asyncio.TimeoutError:
+                return
 
     def _take_batch(self):
         """The next job, and the waiting jobs that may share its call; drops jobs nobody waits for."""
