@@ -328,8 +328,8 @@ def render(throughput_rows, abuse_rows, servers, args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 s windows, one repeat")
-    parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per cell (default 4)")
-    parser.add_argument("--repeats", type=int, default=3, help="alternating repeats per cell (default 3)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per window (default 3)")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating windows per server and cell (default 5)")
     parser.add_argument("--out", type=Path, help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.quick:

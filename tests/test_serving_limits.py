@@ -268,3 +268,16 @@ def test_no_cors_headers_unless_an_origin_is_allowed(app_server):
     code, headers, _ = post_raw(opened.url + "/predict/toy_textlen", {"texts": ["a"]},
                                 headers={"Origin": "http://elsewhere.example"})
     assert code == 200 and "Access-Control-Allow-Origin" not in headers
+
+
+@pytest.mark.parametrize("value, expected", [
+    ({"texts": ["a"] * 101}, False), ({"texts": ["a"] * 102}, True), ([0] * 102, True), ([[]] * 102, True),
+    ({"texts": [",a"] * 101}, False), ({"texts": [",a,"] * 101}, False), ({"texts": ['\\",'] * 101}, False),
+    ({"texts": ['x\\\\'] * 102}, True), ({"texts": ['"' * 3 + ","] * 101}, False), ({"t": "," * 5000}, False),
+    ({"texts": [",a"] * 300}, True),
+])
+def test_values_are_counted_without_parsing_and_commas_in_strings_do_not_count(value, expected):
+    from paddle_course.serving.limits import too_many_values
+
+    raw = json.dumps(value).encode()
+    assert too_many_values(raw, 101) is expected

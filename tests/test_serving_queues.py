@@ -16,6 +16,7 @@ import pytest
 
 from paddle_course import serving
 
+import serving_helpers
 from serving_helpers import post, write_toy_modules
 
 
@@ -176,3 +177,29 @@ def test_served_sentiment_merges_clients_and_answers_each_as_if_alone(app_server
         alone = serving.to_jsonable(sentiment_module.sentiment_classify(**body))
         assert (code, reply) == (200, {"status": "000", "msg": "", "results": alone})
     assert server.app.queues["course_sentiment"].calls < len(bodies)
+
+
+# ---------------------------------------------------------------- the image modules keep their promise too
+
+def _scenes():
+    import cv2
+
+    from paddle_course.detection.synthetic import render_scene
+    from paddle_course.ocr.render import render_waybill
+
+    rng = np.random.default_rng(123)
+    images = [render_scene(rng, 240, 320)[0] for _ in range(3)] + [render_waybill(seed=3)[0]]
+    return [serving_helpers.encode_image(image, ".jpg") for image in images]
+
+
+@pytest.mark.parametrize("name", ["course_pedestrian", pytest.param("course_ocr", marks=pytest.mark.slow)])
+def test_image_modules_answer_each_image_of_a_merged_call_as_if_alone(name):
+    module = serving.load_module(name)
+    contract = serving.BatchContract.of(module, serving.serving_signature(module))
+    images = _scenes()
+    requests = [{"images": images[:2]}, {"images": images[2:3]}, {"images": images[3:] + images[:1]}]
+    assert len({contract.group(request) for request in requests}) == 1
+    merged = getattr(module, module.serving_func_name)(**contract.merge(requests))
+    alone = [result for request in requests for result in getattr(module, module.serving_func_name)(**request)]
+    assert serving.to_jsonable(merged) == serving.to_jsonable(alone)
+    assert contract.group({"images": images, "visualization": True}) != contract.group(requests[0])

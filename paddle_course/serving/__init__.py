@@ -70,10 +70,11 @@ from paddle_course.common.hub import COURSE_MODULES
 from paddle_course.serving.app import ServingApp
 from paddle_course.serving.batching import BatchContract
 from paddle_course.serving.limits import Limits
-from paddle_course.serving.protocol import RequestError, check_inputs, json_default, package_result, to_jsonable
+from paddle_course.serving.protocol import (RequestError, check_inputs, json_default, package_result,
+                                            serving_signature, to_jsonable)
 from paddle_course.serving.server import (DEFAULT_BATCH_WINDOW_MS, DEFAULT_HOST, DEFAULT_PORT, BackgroundServer,
                                           load_module, serve)
 
 __all__ = ["COURSE_MODULES", "DEFAULT_BATCH_WINDOW_MS", "DEFAULT_HOST", "DEFAULT_PORT", "BackgroundServer",
            "BatchContract", "Limits", "RequestError", "ServingApp", "check_inputs", "json_default", "load_module",
-           "package_result", "serve", "to_jsonable"]
+           "package_result", "serve", "serving_signature", "to_jsonable"]
