@@ -256,3 +256,39 @@ def test_thousands_of_malformed_requests_give_no_5xx_and_leave_the_server_as_it_
         assert "Traceback" not in server.log() and "Exception" not in server.log(), server.log()[-3000:]
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------- the course's modules behind the server
+
+def course_module_requests(rng, image):
+    """(module, body) with random values for every keyword the course's serving methods take."""
+    options = {"course_sentiment": ("batch_size", "use_gpu"),
+               "course_pedestrian": ("score_thresh", "visualization", "batch_size"),
+               "course_ocr": ("visualization", "box_thresh", "text_thresh", "angle_classification_thresh", "use_gpu")}
+    name = rng.choice(sorted(options))
+    body = {"texts": rng.choice([["好"], ["质量太差了", "x" * 300], [" "], ["\u202e"]])} if name == "course_sentiment" \
+        else {"images": [image]}
+    for key in rng.sample(options[name], rng.randrange(1, len(options[name]) + 1)):
+        body[key] = rng.choice([random_json_value(rng), -1, 0, 0.5, 1, 2, 1e308, True, False, "0.5", None, [], {}])
+    return name, body
+
+
+@pytest.mark.slow  # loads the three course modules
+def test_course_modules_answer_random_options_without_a_5xx():
+    from paddle_course import serving
+
+    modules = {name: serving.load_module(name) for name in serving.COURSE_MODULES}
+    server = serving.BackgroundServer(serving.ServingApp(modules))
+    image = encode_image(cv2.resize(test_image(), (64, 48)))
+    rng = random.Random(SEED)
+    try:
+        seen = set()
+        for _ in range(300):
+            name, body = course_module_requests(rng, image)
+            status, response = raw_exchange(server.port, http_request(f"/predict/{name}", json.dumps(body).encode())
+                                            .replace(b"{port}", str(server.port).encode()), timeout=60)
+            assert status is not None and status < 500, (name, body, response[-300:])
+            seen.add((name, status))
+        assert {status for _, status in seen} >= {200, 400}
+    finally:
+        server.stop()
