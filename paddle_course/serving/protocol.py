@@ -54,17 +54,16 @@ def to_jsonable(obj):
 
 
 def encode_reply(status, msg, results):
-    """The reply's bytes: UTF-8 JSON as PaddleHub sends it (``ensure_ascii=False``).
+    """The reply's bytes, exactly as PaddleHub's Flask app writes them.
 
-    A string that is not Unicode (a lone surrogate) is written as a ``\\udXXX`` escape
-    instead, so a reply can always be sent.  Raises TypeError/ValueError if ``results``
-    is not JSON-serialisable.
+    Flask 3's JSON provider (``hub serving start``) sorts the keys, writes compact JSON with
+    non-ASCII characters as ``\\u`` escapes (PaddleHub's ``JSON_AS_ASCII = False`` is a setting
+    Flask 3 no longer reads) and ends with a newline; the same bytes here make a reply
+    byte-for-byte PaddleHub's, and a lone surrogate in a result is written as an escape too.
+    Raises TypeError/ValueError if ``results`` is not JSON-serialisable.
     """
     reply = package_result(status, msg, results)
-    try:
-        return json.dumps(reply, ensure_ascii=False, default=json_default).encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(reply, ensure_ascii=True, default=json_default).encode("ascii")
+    return (json.dumps(reply, sort_keys=True, separators=(",", ":"), default=json_default) + "\n").encode("ascii")
 
 
 def serving_signature(module):
