@@ -235,6 +235,22 @@ def test_app_reply_equals_in_process_call_with_numpy_results(app_server, toy_mod
                                     b'"status":"000"}\n')
 
 
+def test_serving_never_starts_paddlehubs_usage_statistics_thread(toy_dirs, monkeypatch):
+    from paddlehub.server import server as hub_server
+
+    started = []
+    monkeypatch.setattr(hub_server.CacheUpdater, "start", lambda self: started.append(self.module))
+    modules = {name: serving.load_module(str(directory)) for name, directory in toy_dirs.items()}
+    server = serving.BackgroundServer(serving.ServingApp(modules))
+    try:
+        assert post(server.url + "/predict/toy_textlen", {"texts": ["a"]})[0] == 200
+    finally:
+        server.stop()
+    assert started == []
+    hub_server.CacheUpdater("update_cache", module="toy_textlen").start()  # the patch does see a start
+    assert started == ["toy_textlen"]
+
+
 # ---------------------------------------------------------------- real server processes
 
 def test_paddle_course_serve_binds_loopback_and_survives_malformed_requests(toy_dirs, toy_modules, tmp_path,
