@@ -14,12 +14,19 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
+
+if "paddlehub" not in sys.modules and "HUB_HOME" not in os.environ:
+    # PaddleHub makes its folders under HUB_HOME when imported (here, by load_module): keep them out
+    # of the user's ~/.paddlehub.  Its own configuration is kept (tests/test_offline.py relies on it);
+    # the server processes get a HUB_HOME of their own (make_hub_home).
+    os.environ["HUB_HOME"] = tempfile.mkdtemp(prefix="hub_home_")
 
 import cv2
 import numpy as np

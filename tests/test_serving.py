@@ -12,8 +12,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,14 +21,7 @@ import cv2
 import numpy as np
 import pytest
 
-if "paddlehub" not in sys.modules and "HUB_HOME" not in os.environ:
-    # paddlehub creates its folders under HUB_HOME when imported (here, by load_module):
-    # keep them out of the user's ~/.paddlehub.
-    _conf = Path(tempfile.mkdtemp(prefix="hub_home_")) / "conf"
-    _conf.mkdir()
-    (_conf / "config.yaml").write_text("server: http://127.0.0.1:9\n", encoding="utf-8")
-    os.environ["HUB_HOME"] = str(_conf.parent)
-
+import serving_helpers  # noqa: F401 -- first: it keeps PaddleHub's folders out of ~/.paddlehub
 from paddle_course import serving
 from paddle_course.common import hub_install
 from paddle_course.common.paths import hub_module_dir

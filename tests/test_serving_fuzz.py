@@ -14,7 +14,6 @@ import struct
 import time
 
 import cv2
-import numpy as np
 import pytest
 
 from serving_helpers import (BIN, Server, child_env, encode_image, free_port, make_hub_home, png_header_only,

@@ -182,8 +182,6 @@ def test_served_sentiment_merges_clients_and_answers_each_as_if_alone(app_server
 # ---------------------------------------------------------------- the image modules keep their promise too
 
 def _scenes():
-    import cv2
-
     from paddle_course.detection.synthetic import render_scene
     from paddle_course.ocr.render import render_waybill
 
