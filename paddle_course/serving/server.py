@@ -1,11 +1,11 @@
 """Loading the modules and running ``paddle-course serve``: uvicorn (HTTP/1.1 by h11) and the ASGI app.
 
-Why uvicorn and a plain ASGI app: on this course's 2-core machine a trivial endpoint
-answered ~1,000 requests/s under Werkzeug's threaded server (Flask's, and PaddleHub's) and
-2,000-4,000 under uvicorn with a plain ASGI callable; Starlette's routing on top cost a
-third to a half of that (``bench/serving.py`` has the served numbers).  One event loop reads
-and checks every request, so requests are not limited by threads, and the model work goes
-to one thread per module (:mod:`paddle_course.serving.batching`).
+Why uvicorn and a plain ASGI app: a trivial JSON endpoint, 16 keep-alive clients on this
+course's 2 shared cores, three rounds: Werkzeug's threaded server (Flask's, PaddleHub's)
+660-1,170 requests/s; uvicorn with a plain ASGI callable 2,090-3,310; uvicorn with
+Starlette's routing 1,170-2,760.  One event loop reads and checks every request, so
+requests are not limited by threads, and the model work goes to one thread per module
+(:mod:`paddle_course.serving.batching`).  ``bench/serving.py`` has the served numbers.
 """
 import logging
 import sys
