@@ -1,10 +1,12 @@
 """Loading the modules and running ``paddle-course serve``: uvicorn (HTTP/1.1 by h11) and the ASGI app.
 
-Why uvicorn and a plain ASGI app: a trivial JSON endpoint, 16 keep-alive clients on this
-course's 2 shared cores, three rounds: Werkzeug's threaded server (Flask's, PaddleHub's)
-660-1,170 requests/s; uvicorn with a plain ASGI callable 2,090-3,310; uvicorn with
-Starlette's routing 1,170-2,760.  One event loop reads and checks every request, so
-requests are not limited by threads, and the model work goes to one thread per module
+Why uvicorn: a trivial JSON endpoint, 16 keep-alive clients on this course's 2 shared
+cores (``bench/serving_stacks.py``, six noisy rounds): Werkzeug's threaded server (Flask's,
+PaddleHub's) 660-1,170 requests/s, uvicorn with a plain ASGI callable 1,740-3,310,
+uvicorn with Starlette 1,170-2,990.  Starlette costs little, but a plain ASGI callable
+gives direct control over what matters here: reading the body chunk by chunk against the
+limits, and noticing a client that leaves.  One event loop reads and checks every
+request, and the model work goes to one thread per module
 (:mod:`paddle_course.serving.batching`).  ``bench/serving.py`` has the served numbers.
 """
 import logging
