@@ -40,7 +40,8 @@ setup(
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["paddle_course", "paddle_course.*"]),
     include_package_data=True,
-    package_data={"paddle_course": ["hub_modules/*/*", "hub_modules/*/assets/*", "hub_modules/*/assets/*/*"]},
+    package_data={"paddle_course": ["hub_modules/*/*", "hub_modules/*/assets/*", "hub_modules/*/assets/*/*",
+                                   "common/fonts/*"]},
     # homework/solutions holds the teacher's copies: in the repository, not in a learner's install
     data_files=_tree("data") + _tree("homework", exclude=("solutions",)),
     install_requires=[
@@ -65,7 +66,8 @@ setup(
         "tqdm>=4.60",
     ],
     extras_require={
-        "test": ["pytest>=7"],
+        # selenium drives Debian's chromium + chromium-driver in tests/test_app_browser.py
+        "test": ["pytest>=7", "selenium>=4.20"],
         # bench/hub.py compares with snownlp's own classifier
         "bench": ["snownlp==0.12.3"],
     },
