@@ -35,6 +35,19 @@ def pyplot():
     return plt
 
 
+def figure(**kwargs):
+    """A new ``matplotlib.figure.Figure`` (``figsize=...``) with the CJK fonts set up, outside pyplot.
+
+    pyplot keeps every figure it makes until ``plt.close``; a long-running program that makes
+    figures in several threads (the web app) wants figures that are freed like any object.
+    ``fig.savefig`` works as usual.
+    """
+    from matplotlib.figure import Figure
+
+    use_cjk_fonts()
+    return Figure(**kwargs)
+
+
 def use_cjk_fonts():
     """Register the course's CJK fonts with matplotlib and draw text with DejaVu Sans, falling back to them.
 

@@ -1,7 +1,7 @@
 """The sentiment chart (course 3.2): one bar of ``positive_probs`` per text, the text itself as its label."""
 import numpy as np
 
-from paddle_course.common.plots import pyplot
+from paddle_course.common.plots import figure
 
 LABEL_CHARS = 24  # longer texts are cut (with an ellipsis) so the bars keep their room
 
@@ -20,7 +20,8 @@ def plot_probabilities(results, title="course_sentiment: p(positive) per text"):
     """
     if not results:
         raise ValueError("no results to plot")
-    fig, ax = pyplot().subplots(figsize=(7.5, 1.0 + 0.42 * len(results)))
+    fig = figure(figsize=(7.5, 1.0 + 0.42 * len(results)))
+    ax = fig.subplots()
     positions = np.arange(len(results))
     probs = [r["positive_probs"] for r in results]
     ax.barh(positions, probs, color=["tab:green" if r["sentiment_label"] else "tab:red" for r in results])
