@@ -54,13 +54,8 @@ class TrainResult:
 
     @property
     def label(self):
-        if self.impl == "closed-form":
-            return "closed form (lstsq)"
-        method = "GD" if self.batch_size is None else f"SGD b={self.batch_size}"
-        if self.optimizer != "SGD":
-            method = f"{self.optimizer}{'' if self.batch_size is None else f' b={self.batch_size}'}"
-        return {"numpy": f"NumPy {method}", "dygraph": f"Paddle dynamic {method}",
-                "static": f"Paddle static {method}"}[self.impl]
+        return "closed form (lstsq)" if self.impl == "closed-form" else run_label(self.impl, self.batch_size,
+                                                                                   self.optimizer)
 
     @property
     def seconds_per_epoch(self):
@@ -71,6 +66,14 @@ class TrainResult:
         for key in ("w", "b", "losses"):
             d.pop(key)
         return d
+
+
+def run_label(impl, batch_size, optimizer="SGD"):
+    """How the lesson names a run: ``NumPy GD``, ``Paddle dynamic SGD b=10``, ``Paddle static Adam b=10``."""
+    method = "GD" if batch_size is None and optimizer == "SGD" else optimizer
+    if batch_size is not None:
+        method += f" b={batch_size}"
+    return {"numpy": "NumPy", "dygraph": "Paddle dynamic", "static": "Paddle static"}[impl] + " " + method
 
 
 def train(impl, dataset=None, epochs=None, batch_size=10, learning_rate=None, seed=0, dtype="float32",

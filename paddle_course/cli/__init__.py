@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "ocr",
     "finetune",
     "serve",
+    "app",
     "hub",
 )
 

@@ -1,0 +1,52 @@
+"""The page: five tabs, the three PaddleHub modules' own apps among them.
+
+Each hub module offers ``create_gradio_app()`` (PaddleHub's convention: it returns a
+``gradio.Blocks``); :func:`build_page` renders each one inside its tab, next to the Boston and
+Homework tabs, which are not modules.  The modules are loaded once and shared by every visitor:
+their models are only read.  A visitor's runs live in the handlers' own variables, never here.
+"""
+from paddle_course.app.boston import boston_tab
+from paddle_course.app.homework import homework_tab
+from paddle_course.common.webui import import_gradio, page_folder
+
+TITLE = "paddle_course: the PaddlePaddle course in the browser"
+#: tab label -> hub module shown in it (the registry's names)
+MODULE_TABS = {"Sentiment": "course_sentiment", "Pedestrians": "course_pedestrian", "Waybill OCR": "course_ocr"}
+CJK_FAMILIES = ("Course CJK", "Course CJK Supplement")
+
+
+def load_modules(say=print):
+    """The three course modules, loaded the course's way (no PaddleHub usage statistics)."""
+    from paddle_course.common.hub import load_module
+
+    modules = {}
+    for name in MODULE_TABS.values():
+        say(f"loading {name} ...")
+        modules[name] = load_module(name)
+    return modules
+
+
+def theme(gr):
+    """Gradio's default look with fonts the page serves itself: no request to Google Fonts."""
+    from gradio.themes.utils.fonts import Font, LocalFont
+
+    system = [Font(name) for name in ("ui-sans-serif", "system-ui", "sans-serif")]
+    return gr.themes.Default(font=[LocalFont("IBM Plex Sans"), *map(Font, CJK_FAMILIES), *system],
+                             font_mono=[LocalFont("IBM Plex Mono"), *map(Font, CJK_FAMILIES),
+                                        Font("ui-monospace"), Font("monospace")])
+
+
+def build_page(modules=None, say=print, css=""):
+    """The app's ``gradio.Blocks``: Boston, Sentiment, Pedestrians, Waybill OCR, Homework."""
+    gr = import_gradio()
+    modules = modules or load_modules(say)
+    with gr.Blocks(title=TITLE, theme=theme(gr), css=css, analytics_enabled=False) as page:
+        gr.Markdown(f"# {TITLE}\nEverything runs on this computer: `paddle-course app`, offline.")
+        with gr.Tab("Boston", id="boston"):
+            boston_tab(gr)
+        for label, name in MODULE_TABS.items():
+            with gr.Tab(label, id=name):
+                modules[name].create_gradio_app().render()
+        with gr.Tab("Homework", id="homework"):
+            homework_tab(gr, page_folder("homework"))
+    return page
