@@ -7,20 +7,21 @@ curve redrawn while it trains, then the table against the least-squares optimum
 Every run keeps its state in the handler's own variables, so two pages never mix.
 """
 import time
+from types import MappingProxyType
 
 from paddle_course.app.training import TrainingSettings, stream_training
 from paddle_course.boston.optim import PADDLE_TWINS
-from paddle_course.common.webui import done, problem
+from paddle_course.common.webui import done, page_figure, problem
 
 #: what the page calls each choice -> (lesson implementation, full batch?)
-CHOICES = {
+CHOICES = MappingProxyType({
     "NumPy, gradient descent (full batch)": ("numpy", True),
     "NumPy, mini-batch SGD": ("numpy", False),
     "Paddle, dynamic graph": ("dygraph", False),
     "Paddle, static graph": ("static", False),
-}
+})
 DEFAULT_CHOICE = "NumPy, mini-batch SGD"
-MAX_EPOCHS = {True: 5000, False: 1000}  # the page's limit; the CLI has none
+MAX_EPOCHS = MappingProxyType({True: 5000, False: 1000})  # the page's limit; the CLI has none
 REDRAW_EVERY = 0.3  # seconds between two drawings of the curve
 TRAINING_ROWS = 404  # 80% of the 506 houses
 
@@ -73,15 +74,18 @@ def train_on_page(choice, learning_rate, batch_size, epochs, seed, optimizer):
     optimum = lesson.closed_form(dataset)
     label = _label(settings)
     yield None, f"Training {label}: starting…", "", None
-    losses, last_drawn, started, step = [], 0.0, time.perf_counter(), None
+    losses, next_draw, started, step = [], 0.0, time.perf_counter(), None
     for kind, payload in stream_training(settings):
         if kind == "steps":
             losses.extend(loss for _, _, loss in payload)
             step = payload[-1] if payload else step
-            if step and time.perf_counter() - last_drawn >= REDRAW_EVERY:
-                last_drawn = time.perf_counter()
+            if step and time.perf_counter() >= next_draw:
+                drawing = time.perf_counter()
                 yield (_curve(label, losses, settings, optimum), _progress(label, settings, step, started),
                        "", None)
+                # drawing and sending the figure (Gradio encodes it between our yields) costs CPU the
+                # training needs: at most a quarter of the time goes to it, however busy the machine
+                next_draw = time.perf_counter() + max(REDRAW_EVERY, 3 * (time.perf_counter() - drawing))
         elif kind == "done":
             yield _finish(label, payload, dataset, optimum, settings)
         else:  # "error": the lesson's own message (diverged, bad value); "crashed": the process died
@@ -103,9 +107,9 @@ def _progress(label, settings, step, started):
 def _curve(label, losses, settings, optimum):
     from paddle_course.boston.figures import plot_loss_curves
 
-    return plot_loss_curves({label: losses}, None, title=f"{label}: training loss",
-                            xlabel="epoch" if settings.batch_size is None else "iteration (mini-batch)",
-                            optimum=optimum.train_mse)
+    return page_figure(plot_loss_curves, {label: losses}, None, title=f"{label}: training loss",
+                       xlabel="epoch" if settings.batch_size is None else "iteration (mini-batch)",
+                       optimum=optimum.train_mse)
 
 
 def _finish(label, result, dataset, optimum, settings):
@@ -115,8 +119,7 @@ def _finish(label, result, dataset, optimum, settings):
 
     predicted, true = lesson.test_prices(result.w, result.b, dataset)
     mae = float(abs(predicted - true).mean())
-    figure = plot_predictions(true, predicted, None,
-                              title=f"{label}: test houses (mean abs. error {mae:.2f}k$)")
+    figure = page_figure(plot_predictions, true, predicted, None, title="test houses: predicted vs true price")
     status = done(f"{label}: {result.epochs} epochs in {result.seconds:.2f} s; train MSE {result.train_mse:.5f} = "
                   f"{result.train_mse / optimum.train_mse:.4f} x the least-squares optimum, test MSE "
                   f"{result.test_mse:.5f}; test houses off by {mae:.2f} thousand dollars on average")
@@ -132,11 +135,13 @@ def boston_tab(gr):
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             choice = gr.Radio(list(CHOICES), value=DEFAULT_CHOICE, label="Implementation", elem_id="boston-impl")
-            lr = gr.Number(value=learning_rate, label="Learning rate", elem_id="boston-lr")
+            with gr.Row():
+                lr = gr.Number(value=learning_rate, label="Learning rate", min_width=80, elem_id="boston-lr")
+                epoch_box = gr.Number(value=epochs, precision=0, label="Epochs", min_width=80,
+                                      elem_id="boston-epochs")
+                seed = gr.Number(value=0, precision=0, label="Seed", min_width=80, elem_id="boston-seed")
             batch = gr.Slider(1, TRAINING_ROWS, value=10, step=1, label="Batch size", interactive=takes_batch,
                               elem_id="boston-batch")
-            epoch_box = gr.Number(value=epochs, precision=0, label="Epochs", elem_id="boston-epochs")
-            seed = gr.Number(value=0, precision=0, label="Seed", elem_id="boston-seed")
             optimizer = gr.Dropdown(list(PADDLE_TWINS), value="SGD", label="Optimizer (course 2)",
                                     elem_id="boston-optimizer")
             with gr.Row():

@@ -17,6 +17,7 @@ import re
 import socket
 import threading
 import time
+from types import MappingProxyType
 
 from paddle_course.common.plots import CJK_FONT_FILES
 from paddle_course.common.webui import MAX_REQUEST_MB, import_gradio
@@ -24,9 +25,11 @@ from paddle_course.common.webui import MAX_REQUEST_MB, import_gradio
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 FONTS_ROUTE = "/course-fonts"
-FONT_FILES = {path.name: path for path in CJK_FONT_FILES}
+FONT_FILES = MappingProxyType({path.name: path for path in CJK_FONT_FILES})
 #: what of Gradio's index.html would reach out: Google Fonts preconnects, scripts from a CDN
-OUTSIDE_TAGS = re.compile(rb'<link[^>]+href="https://[^"]*"[^>]*>|<script[^>]+src="https://[^"]*"[^>]*>\s*</script>')
+OUTSIDE_TAGS = re.compile(rb'<link[^>]+href="https://[^"]*"[^>]*>|<script[^>]+src="https://[^"]*"[^>]*>\s*</script>'
+                          # and the link to a web-app manifest Gradio only serves with pwa=True (a 404 otherwise)
+                          rb'|<link rel="manifest"[^>]*>')
 CJK_RANGES = "U+2000-206F, U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF"
 
 

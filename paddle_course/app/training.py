@@ -40,12 +40,17 @@ def context():
 
 
 def start_forkserver():
-    """Start the forkserver (it imports Paddle, a few seconds) in the background; returns the thread."""
+    """Start the forkserver (it imports Paddle) and run one tiny training of each kind, in the background.
+
+    The first Paddle training after a start takes seconds longer than the next ones (Paddle's
+    kernels are read from disk on first use); the warm-up pays that before a learner presses
+    "Train".  Returns the thread.
+    """
     ctx = context()
     ctx.set_forkserver_preload(list(PRELOAD))
 
     def warm_up():
-        process = ctx.Process(target=_nothing)
+        process = ctx.Process(target=_warm_up, daemon=True)
         process.start()
         process.join()
 
@@ -54,8 +59,13 @@ def start_forkserver():
     return thread
 
 
-def _nothing():
-    pass
+def _warm_up():
+    from paddle_course.boston import lesson
+    from paddle_course.common.progress import quiet_library_noise
+
+    quiet_library_noise()
+    for impl in ("dygraph", "static"):
+        lesson.train(impl, None, epochs=1, batch_size=100)
 
 
 def _train_in_child(connection, settings):

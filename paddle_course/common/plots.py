@@ -13,6 +13,8 @@ back (matplotlib >= 3.6 picks a font per glyph) to
 
 Origins and licences: data/README.md.
 """
+import contextlib
+import threading
 from pathlib import Path
 
 from paddle_course.common.paths import PACKAGE_DIR, hub_module_dir
@@ -22,6 +24,16 @@ CJK_FONT_FILES = (
     PACKAGE_DIR / "common" / "fonts" / "course-cjk-supplement.otf",
 )
 LATIN_FAMILY = "DejaVu Sans"
+# matplotlib lays out text (mathtext, pyparsing) with shared state: two threads drawing at once can
+# fail with "ParseException: Expected end of text"; a program drawing in threads holds this lock
+_DRAWING = threading.Lock()
+
+
+@contextlib.contextmanager
+def drawing():
+    """Hold while building and rendering a figure in a program that draws from several threads (the app)."""
+    with _DRAWING:
+        yield
 
 
 def pyplot():

@@ -132,6 +132,28 @@ def _check_pixels(path, max_pixels):
                             f"{max_pixels / 1e6:.0f} megapixels")
 
 
+def page_figure(draw, *args, **kwargs):
+    """``draw(*args, **kwargs)`` -> a matplotlib figure, rendered for a ``gr.Plot``, one figure at a time.
+
+    Gradio would render a returned figure itself, in whichever thread serves the request, while
+    another request draws in its own: matplotlib's text layout is not safe for that (see
+    :func:`paddle_course.common.plots.drawing`).  Building and rendering happen here under that
+    lock; the ``gr.Plot`` receives the finished picture.
+    """
+    import base64
+    import io
+
+    from gradio.components.plot import PlotData
+
+    from paddle_course.common.plots import drawing
+
+    with drawing():
+        figure = draw(*args, **kwargs)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="webp")
+    return PlotData(type="matplotlib", plot="data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode())
+
+
 def bgr_to_rgb(image):
     """An OpenCV BGR image as the RGB array an image box shows."""
     return image[:, :, ::-1].copy()

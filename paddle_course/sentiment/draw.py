@@ -7,9 +7,13 @@ LABEL_CHARS = 24  # longer texts are cut (with an ellipsis) so the bars keep the
 
 
 def short_label(text, limit=LABEL_CHARS):
-    """``text`` on one line, cut to ``limit`` characters with "…" when longer."""
+    """``text`` on one line, cut to ``limit`` characters with "…" when longer; ``$`` stays a dollar sign.
+
+    (matplotlib reads the text between two ``$`` as a formula: "花了$50和$30" would lose its signs.)
+    """
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    text = text if len(text) <= limit else text[:limit - 1] + "…"
+    return text.replace("$", r"\$")
 
 
 def plot_probabilities(results, title="course_sentiment: p(positive) per text"):

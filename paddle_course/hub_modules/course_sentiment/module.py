@@ -104,7 +104,7 @@ class CourseSentiment(paddle.nn.Layer):
 
     def _classify_page(self, text):
         """The page's handler: ``(status, table rows, chart)``; a problem is a status line, not an error."""
-        from paddle_course.common.webui import done, problem
+        from paddle_course.common.webui import done, page_figure, problem
         from paddle_course.sentiment.draw import plot_probabilities
 
         texts = [line.strip() for line in (text or "").splitlines() if line.strip()]
@@ -117,7 +117,7 @@ class CourseSentiment(paddle.nn.Layer):
         rows = [[r["text"], r["sentiment_key"], r["positive_probs"]] for r in results]
         positive = sum(r["sentiment_label"] for r in results)
         return (done(f"{len(results)} review(s): {positive} positive, {len(results) - positive} negative"),
-                rows, plot_probabilities(results))
+                rows, page_figure(plot_probabilities, results))
 
     @runnable
     def run_cmd(self, argvs):
