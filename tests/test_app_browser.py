@@ -91,14 +91,26 @@ class Page:
         self.wait(lambda: button.get_attribute("aria-selected") == "true", f"the {label} tab")
 
     def type_into(self, css, value):
+        """Replace the box's text with ``value`` the way a person does (select all, type, leave the box)."""
         from selenium.webdriver.common.keys import Keys
 
-        box = self.find(css)
-        box.send_keys(Keys.CONTROL, "a")
-        box.send_keys(Keys.DELETE)
-        if value:
-            box.send_keys(str(value))
-        box.send_keys(Keys.TAB)  # Gradio takes the value when the box loses focus
+        for _ in range(3):  # an update the page was still making can land between select-all and typing
+            box = self.find(css)
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys(Keys.DELETE)
+            if value:
+                box.send_keys(str(value))
+            box.send_keys(Keys.TAB)  # Gradio takes the value when the box loses focus
+            time.sleep(0.3)
+            if self.find(css).get_attribute("value") == str(value):
+                return
+        raise AssertionError(f"{css} holds {self.find(css).get_attribute('value')!r}, not {value!r}")
+
+    def choose(self, elem_id, label, settled=None):
+        """Click the radio button ``label``; ``settled()`` says when the page has answered the change."""
+        self.find(f"#{elem_id}").find_element("xpath", f".//label[contains(., '{label}')]").click()
+        if settled is not None:
+            self.wait(settled, f"the page's answer to choosing {label}")
 
     def upload(self, elem_id, path):
         if not self.all(f"#{elem_id} input[type=file]"):  # a file is there already: clear it first
@@ -164,8 +176,9 @@ def test_boston_streams_the_curve_then_shows_the_table_and_a_diverging_rate_the_
     assert "training diverged" in status and "Lower the learning rate" in status
     assert "Traceback" not in page.text("body")
 
-    page.find("#boston-impl").find_element("xpath", ".//label[contains(., 'Paddle, dynamic graph')]").click()
-    page.wait(lambda: page.find("#boston-lr input").get_attribute("value") == "0.05", "the lesson's default rate")
+    page.choose("boston-impl", "Paddle, dynamic graph",
+                settled=lambda: page.find("#boston-epochs input").get_attribute("value") == "300")
+    page.type_into("#boston-lr input", "0.05")
     page.type_into("#boston-epochs input", "40")
     clicked = time.perf_counter()
     page.find("#boston-train").click()
@@ -179,7 +192,8 @@ def test_boston_streams_the_curve_then_shows_the_table_and_a_diverging_rate_the_
     assert page.all("#boston-predictions img")
     page.screenshot("boston")
 
-    page.find("#boston-impl").find_element("xpath", ".//label[contains(., 'NumPy, mini-batch SGD')]").click()
+    page.choose("boston-impl", "NumPy, mini-batch SGD",
+                settled=lambda: page.find("#boston-epochs input").get_attribute("value") == "300")
     page.type_into("#boston-epochs input", "40")
     clicked = time.perf_counter()
     page.find("#boston-train").click()
@@ -220,7 +234,7 @@ def test_pedestrians_says_what_is_wrong_with_a_bad_upload_and_draws_the_boxes_of
     assert "notes.png is not an image" in page.text("#pedestrian-status")
 
     scene = next(path for path, caption in sample_images(tmp_path) if "drawn scene" in caption)
-    page.find("#pedestrian-detector").find_element("xpath", ".//label[contains(., 'paddle')]").click()
+    page.choose("pedestrian-detector", "paddle")
     page.upload("pedestrian-upload", scene)
     page.find("#pedestrian-detect").click()
     page.wait_text("#pedestrian-status", ["Done:"], "the detection")

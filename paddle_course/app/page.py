@@ -9,13 +9,12 @@ from types import MappingProxyType
 
 from paddle_course.app.boston import boston_tab
 from paddle_course.app.homework import homework_tab
-from paddle_course.common.webui import import_gradio, page_figure, page_folder
+from paddle_course.common.webui import import_gradio, offline_theme, page_figure, page_folder
 
 TITLE = "paddle_course: the PaddlePaddle course in the browser"
 #: tab label -> hub module shown in it (the registry's names)
 MODULE_TABS = MappingProxyType({"Sentiment": "course_sentiment", "Pedestrians": "course_pedestrian",
                                 "Waybill OCR": "course_ocr"})
-CJK_FAMILIES = ("Course CJK", "Course CJK Supplement")
 
 
 def load_modules(say=print):
@@ -27,16 +26,6 @@ def load_modules(say=print):
         say(f"loading {name} ...")
         modules[name] = load_module(name)
     return modules
-
-
-def theme(gr):
-    """Gradio's default look with fonts the page serves itself: no request to Google Fonts."""
-    from gradio.themes.utils.fonts import Font, LocalFont
-
-    system = [Font(name) for name in ("ui-sans-serif", "system-ui", "sans-serif")]
-    return gr.themes.Default(font=[LocalFont("IBM Plex Sans"), *map(Font, CJK_FAMILIES), *system],
-                             font_mono=[LocalFont("IBM Plex Mono"), *map(Font, CJK_FAMILIES),
-                                        Font("ui-monospace"), Font("monospace")])
 
 
 def warm_up_figures():
@@ -53,7 +42,7 @@ def build_page(modules=None, say=print, css=""):
     warm_up_figures()
     # made outside the page: a Blocks created inside another renders itself there at once
     module_apps = {label: modules[name].create_gradio_app() for label, name in MODULE_TABS.items()}
-    with gr.Blocks(title=TITLE, theme=theme(gr), css=css, analytics_enabled=False) as page:
+    with gr.Blocks(title=TITLE, theme=offline_theme(gr), css=css, analytics_enabled=False) as page:
         gr.Markdown(f"# {TITLE}\nEverything runs on this computer: `paddle-course app`, offline.")
         with gr.Tab("Boston", id="boston"):
             boston_tab(gr)

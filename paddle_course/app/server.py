@@ -20,7 +20,7 @@ import time
 from types import MappingProxyType
 
 from paddle_course.common.plots import CJK_FONT_FILES
-from paddle_course.common.webui import MAX_REQUEST_MB, import_gradio
+from paddle_course.common.webui import CJK_FAMILIES, MAX_REQUEST_MB, import_gradio
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -34,10 +34,9 @@ CJK_RANGES = "U+2000-206F, U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF"
 
 
 def font_css():
-    """``@font-face`` rules for the course's CJK fonts, as the app serves them (``page.CJK_FAMILIES``)."""
-    families = ("Course CJK", "Course CJK Supplement")
+    """``@font-face`` rules for the course's CJK fonts (``webui.CJK_FAMILIES``), as the app serves them."""
     rules = []
-    for family, path in zip(families, CJK_FONT_FILES):
+    for family, path in zip(CJK_FAMILIES, CJK_FONT_FILES):
         kind = "opentype" if path.suffix == ".otf" else "truetype"
         rules.append(f'@font-face {{ font-family: "{family}"; src: url("{FONTS_ROUTE}/{path.name}") format("{kind}"); '
                      f"unicode-range: {CJK_RANGES}; font-display: swap; }}")

@@ -63,6 +63,24 @@ def _accept_boolean_schemas():
     utils._json_schema_to_python_type = to_python_type
 
 
+#: the families of the course's CJK fonts as ``paddle-course app`` serves them (``app.server.font_css``)
+CJK_FAMILIES = ("Course CJK", "Course CJK Supplement")
+
+
+def offline_theme(gr):
+    """Gradio's default look with fonts Gradio ships (its default asks Google Fonts for "Source Sans Pro").
+
+    After Gradio's own IBM Plex come the course's CJK fonts (when the page serves them) and the
+    system's.
+    """
+    from gradio.themes.utils.fonts import Font, LocalFont
+
+    system = [Font(name) for name in ("ui-sans-serif", "system-ui", "sans-serif")]
+    return gr.themes.Default(font=[LocalFont("IBM Plex Sans"), *map(Font, CJK_FAMILIES), *system],
+                             font_mono=[LocalFont("IBM Plex Mono"), *map(Font, CJK_FAMILIES),
+                                        Font("ui-monospace"), Font("monospace")])
+
+
 def problem(message):
     """A problem shown in the page (Markdown), instead of an exception."""
     return f"**Problem:** {message}"

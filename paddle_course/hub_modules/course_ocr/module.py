@@ -102,11 +102,11 @@ class CourseOCR(paddle.nn.Layer):
         status line, the drawn boxes with their text, the lines (text, confidence) and the
         recipient's ``{"name", "phone", "address"}``.
         """
-        from paddle_course.common.webui import import_gradio, page_folder, upload_with_samples
+        from paddle_course.common.webui import import_gradio, offline_theme, page_folder, upload_with_samples
         from paddle_course.ocr.samples import sample_images
 
         gr = import_gradio()
-        with gr.Blocks(title="course_ocr", analytics_enabled=False) as app:
+        with gr.Blocks(title="course_ocr", theme=offline_theme(gr), analytics_enabled=False) as app:
             gr.Markdown("### Waybill OCR (course 3.2, 快递单识别)\nUpload a photo of a waybill or click a sample. "
                         "PP-OCRv4 finds the text boxes and reads each line; a few rules then pick out the "
                         "recipient's name, phone and address.")

@@ -101,12 +101,12 @@ class CoursePedestrian(paddle.nn.Layer):
         detector's name and the score threshold, and returns a status line, the drawn image and
         ``object_detection``'s result for that image.
         """
-        from paddle_course.common.webui import import_gradio, page_folder, upload_with_samples
+        from paddle_course.common.webui import import_gradio, offline_theme, page_folder, upload_with_samples
         from paddle_course.detection.samples import sample_images
 
         gr = import_gradio()
         detectors = {self.detector_name: self.detector}  # loaded once per page, shared read-only by its visitors
-        with gr.Blocks(title="course_pedestrian", analytics_enabled=False) as app:
+        with gr.Blocks(title="course_pedestrian", theme=offline_theme(gr), analytics_enabled=False) as app:
             gr.Markdown("### Pedestrian detection (course 3.2)\nUpload a photo or click a sample. **hog** is "
                         "OpenCV's people detector, made for photographs of standing people; **paddle** is the "
                         "course's small CenterNet, trained on drawn street scenes like the samples.")

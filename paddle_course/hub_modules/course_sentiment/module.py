@@ -81,10 +81,10 @@ class CourseSentiment(paddle.nn.Layer):
         as its Sentiment tab.  The endpoint ``/sentiment`` takes the text and returns a status
         line, the table (text, sentiment_key, positive_probs) and the chart.
         """
-        from paddle_course.common.webui import import_gradio
+        from paddle_course.common.webui import import_gradio, offline_theme
 
         gr = import_gradio()
-        with gr.Blocks(title="course_sentiment", analytics_enabled=False) as app:
+        with gr.Blocks(title="course_sentiment", theme=offline_theme(gr), analytics_enabled=False) as app:
             gr.Markdown("### Chinese sentiment (course 3.2)\nType or paste reviews, **one per line**; the module "
                         "reads each one as positive or negative. The chart labels each bar with its sentence.")
             with gr.Row():
