@@ -140,7 +140,7 @@ class Page:
 
 
 @pytest.fixture(scope="module")
-def page(app_url, shots):
+def page(app_url, shots, tmp_path_factory):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -152,9 +152,12 @@ def page(app_url, shots):
                      "--disable-extensions", "--lang=en-US"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    downloads = tmp_path_factory.mktemp("downloads")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     driver.set_page_load_timeout(WAIT)
     learner = Page(driver, app_url, shots)
+    learner.downloads = downloads
     started = time.perf_counter()
     driver.get(app_url)
     learner.wait(lambda: learner.all("#boston-train"), "the page")
@@ -267,13 +270,12 @@ def test_homework_offers_the_starter_and_grades_an_upload_like_the_cli(page, tmp
     page.find("#homework-pick input").click()
     option = page.wait(lambda: [o for o in page.all("ul.options li") if o.text.startswith("hw02")], "hw02 listed")
     option[0].click()
-    page.wait(lambda: (page.find("#homework-download").get_attribute("href") or "").endswith("hw02_solution.py"),
-              "the hw02 starter link")
-    import urllib.request
-
-    with urllib.request.urlopen(page.find("#homework-download").get_attribute("href"), timeout=30) as response:
-        starter = response.read().decode("utf-8")
-    assert starter == (assignment_folder(load_assignment("hw02")[0]) / "starter.py").read_text(encoding="utf-8")
+    time.sleep(1)  # the page fetches the new starter's link
+    page.find("#homework-download").click()
+    starter = page.downloads / "hw02_solution.py"
+    page.wait(lambda: starter.is_file() and starter.stat().st_size > 0, "the hw02 starter downloaded")
+    shipped = assignment_folder(load_assignment("hw02")[0]) / "starter.py"
+    assert starter.read_text(encoding="utf-8") == shipped.read_text(encoding="utf-8")
 
     wrong = write_wrong_solution("hw02_no_shuffle", tmp_path)
     page.upload("homework-upload", wrong)

@@ -199,7 +199,7 @@ def upload_with_samples(gr, samples, label, elem_id):
     """
     upload = gr.File(label=label, file_types=["image"], type="filepath", elem_id=f"{elem_id}-upload")
     gallery = gr.Gallery(value=[(str(path), caption) for path, caption in samples], label="…or click a sample",
-                         columns=min(4, max(1, len(samples))), height=170, allow_preview=False,
+                         columns=min(4, max(1, len(samples))), height=170, allow_preview=False, object_fit="contain",
                          elem_id=f"{elem_id}-samples")
     paths = [str(path) for path, _ in samples]
 
