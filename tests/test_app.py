@@ -379,3 +379,23 @@ def test_boston_full_batch_ignores_the_batch_size(client):
     _, (_, status, table, _) = _train(client, choice="NumPy, gradient descent (full batch)", lr=0.5, batch=7,
                                       epochs=50)
     assert "NumPy GD" in table and np.isfinite(float(re.search(r"train MSE ([0-9.]+)", status).group(1)))
+
+
+def test_sample_photos_are_picked_up_from_data_one_per_source_most_people_first(tmp_path, monkeypatch):
+    from paddle_course.common.images import save_image
+    from paddle_course.detection.samples import sample_images
+
+    voc = tmp_path / "data" / "pedestrians"
+    (voc / "Annotations").mkdir(parents=True)
+    image = np.full((40, 60, 3), 128, np.uint8)
+    for stem, people in (("vtest_0001", 2), ("vtest_0002", 5), ("messi5", 3), ("calibration01", 0)):
+        save_image(image, voc / "JPEGImages" / f"{stem}.jpg")
+        (voc / "Annotations" / f"{stem}.xml").write_text("<annotation>" + "<object></object>" * people
+                                                          + "</annotation>", encoding="utf-8")
+    (tmp_path / "homework").mkdir()
+    monkeypatch.setenv("PADDLE_COURSE_HOME", str(tmp_path))
+    samples = sample_images(tmp_path / "page")
+    captions = [caption for _, caption in samples]
+    assert captions[:2] == ["photo: vtest_0002.jpg (5 people boxed)", "photo: messi5.jpg (3 people boxed)"]
+    assert all("drawn scene" in caption for caption in captions[2:]) and len(captions) == 4
+    assert all(path.parent == tmp_path / "page" and path.is_file() for path, _ in samples)
