@@ -123,13 +123,26 @@ class Page:
     def screenshot(self, name):
         """The whole page, however long, as ``<shots>/app_<name>.png``."""
         width = 1280
-        height = self.driver.execute_script("return document.documentElement.scrollHeight")
-        self.driver.set_window_size(width, min(max(height, 800), 4000))
-        time.sleep(0.3)
+        self.pictures_loaded()
+        height = self.driver.execute_script(
+            "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+        frame = self.driver.execute_script("return window.outerHeight - window.innerHeight")
+        self.driver.set_window_size(width, min(max(height, 700) + frame, 4000))
+        time.sleep(0.5)
         path = self.shots / f"app_{name}.png"
         self.driver.save_screenshot(str(path))
         self.driver.set_window_size(width, 900)
         return path
+
+    def pictures_loaded(self, timeout=30):
+        """Wait (without failing) until the pictures on show have loaded; hidden tabs' lazy ones never do."""
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        script = "return [...document.images].filter(i => i.offsetParent !== null).every(i => i.complete)"
+        try:
+            WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda d: d.execute_script(script))
+        except Exception:
+            pass  # the screenshot then shows what is there
 
     def collect_requests(self):
         for entry in self.driver.get_log("performance"):

@@ -76,7 +76,7 @@ def _train_in_child(connection, settings):
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Paddle's handler prints a C++ report when "Stop" ends us
     quiet_library_noise()
-    pending, last_sent = [], time.monotonic()
+    pending, last_sent = [], 0.0  # the first step goes out at once: the curve starts with it
 
     def after_step(epoch, iteration, loss):
         nonlocal last_sent
