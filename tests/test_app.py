@@ -104,6 +104,23 @@ def test_the_page_asks_no_other_site_for_fonts_or_scripts(app):
         assert response.read(4) == b"OTTO"
 
 
+def test_the_guard_sees_gradios_version_check(outside_attempts):
+    """With analytics on, Gradio asks api.gradio.app for its latest version: the guard must see that."""
+    from gradio import analytics
+
+    analytics.version_check()  # what Blocks() starts in a thread unless analytics are off
+    assert any("gradio.app" in str(address) for _, address, _ in outside_attempts), outside_attempts
+    outside_attempts.clear()  # seen, as expected: this test only proves the guard works
+
+
+def test_the_app_turned_gradios_analytics_off(app):
+    import os
+
+    from gradio import analytics
+
+    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False" and not analytics.analytics_enabled()
+
+
 def test_each_hub_module_offers_create_gradio_app_in_paddlehubs_convention():
     import gradio
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "sentiment",
     "detect",
     "ocr",
+    "waybill",
     "finetune",
     "serve",
     "app",

