@@ -97,27 +97,27 @@ CONFUSABLES = {"市": "巿", "区": "匹", "号": "弓", "室": "宝", "路": "�
                "张": "弦", "陈": "阵", "刘": "浏", "杨": "扬", "1": "l", "0": "O"}
 
 
-def common_hanzi():
-    """The 3,755 level-1 characters of GB 2312 (the common ones), decoded from their code points."""
+def _gb2312_hanzi(last_row):
+    """The hanzi of GB 2312 rows 0xB0 up to ``last_row`` (exclusive), decoded from their code points."""
     chars = []
-    for hi in range(0xB0, 0xD8):
+    for hi in range(0xB0, last_row):
         for lo in range(0xA1, 0xFF):
             try:
                 chars.append(bytes((hi, lo)).decode("gb2312"))
             except UnicodeDecodeError:
                 pass
     return "".join(chars)
+
+
+def common_hanzi():
+    """The 3,755 level-1 characters of GB 2312 (the common ones)."""
+    return _gb2312_hanzi(0xD8)
 
 
 def all_gb2312_hanzi():
     """All 6,763 hanzi of GB 2312 (levels 1 and 2)."""
-    chars = []
-    for hi in range(0xB0, 0xF8):
-        for lo in range(0xA1, 0xFF):
-            try:
-                chars.append(bytes((hi, lo)).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
-    return "".join(chars)
+    return _gb2312_hanzi(0xF8)
+
+
 # digits OCR reads as letters (decode.PHONE_CONFUSABLES reads them back)
 PHONE_LOOKALIKES = {"0": "OoD", "1": "lI|", "8": "B", "5": "S", "2": "Z"}
