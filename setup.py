@@ -63,6 +63,8 @@ setup(
         "numpy>=1.24",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        # weights in a format that cannot hold code (paddle_course/common/safe_weights.py)
+        "safetensors>=0.4,<1",
     ],
     extras_require={
         "test": ["pytest>=7"],

@@ -110,7 +110,6 @@ def circles(graph):
             if len(component) > 1:
                 result.append(sorted(component))
 
-    sys.setrecursionlimit(10_000)
     for node in sorted(graph):
         if node not in index:
             visit(node)

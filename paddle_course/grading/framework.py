@@ -2,11 +2,16 @@
 
 A checks module (``paddle_course/grading/checks/hwXX.py``) declares one
 ``ASSIGNMENT = Assignment(...)`` and any number of functions decorated with
-``@check(points, tests=..., hint=...)``.  A check receives the learner's
-imported module and a seeded ``numpy.random.Generator``; it returns normally to
-pass and raises :class:`CheckFailed` (usually through the helpers below) to
-fail.  Any other exception the learner's code raises is turned into a readable
-failure by the worker, so a check never has to catch it.
+``@check(points, tests=..., hint=...)``.  A check receives the learner's module and a
+seeded ``numpy.random.Generator``; it returns normally to pass and raises
+:class:`CheckFailed` (usually through the helpers below) to fail.
+
+The check runs in the grader's process; the learner's file does not.  ``module`` is a
+:class:`~paddle_course.grading.remote.Remote` of the file imported in a contained child:
+attribute access and calls on it are requests to the child, and what comes back is plain
+data (or another ``Remote``).  Everything a check compares is computed here.  An exception
+of the learner's code comes back as a ``LearnerError`` and becomes a readable failure, so a
+check never has to catch it.
 
 The helpers compare a learner's answer with the expected one and, when they
 differ, look for the *known mistakes* the check lists (a flipped sign, a sum
@@ -14,11 +19,11 @@ instead of a mean, ...): the failure message then names the mistake instead of
 only showing two arrays.
 """
 import ast
-import inspect
-import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from paddle_course.grading.remote import LearnerError, Remote, RemoteTensor, helper, type_name
 
 
 @dataclass(frozen=True)
@@ -26,11 +31,14 @@ class Assignment:
     """One homework: its folder under ``homework/`` and how to grade it.
 
     ``check_timeout`` is the default time limit of one check in seconds;
-    ``preload`` lists modules the worker imports before starting the clock
-    (``paddle`` takes 5-10 s to import, which is not the learner's fault);
-    ``memory_limit_mb`` caps the worker's address space so a runaway allocation
-    becomes a MemoryError in the report instead of a frozen laptop (None: no cap,
-    needed for Paddle, which reserves a lot of virtual memory up front).
+    ``preload`` lists modules the child imports before the clock starts
+    (``paddle`` takes seconds to import, which is not the learner's fault);
+    ``memory_limit_mb`` is the hard address-space limit of the child's processes, so a
+    runaway allocation becomes a MemoryError in the report instead of a frozen laptop;
+    ``course_api`` names the stand-in course modules the learner's file may import
+    (``"sentiment"``: :mod:`paddle_course.grading.sandbox_course`), ``course_files`` the
+    package folders it may read (read-only), ``trusted_preload`` the modules the checks
+    themselves need, imported by the grader while the child starts.
     """
 
     id: str
@@ -41,6 +49,9 @@ class Assignment:
     preload: tuple = ()
     memory_limit_mb: int = 2048
     solution_file: str = "solution.py"
+    course_api: tuple = ()
+    course_files: tuple = ()
+    trusted_preload: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -108,22 +119,35 @@ def get_function(module, name):
     return value
 
 
+LOOP_KINDS = {ast.For: "for loop", ast.While: "while loop", ast.ListComp: "list comprehension",
+              ast.GeneratorExp: "generator expression", ast.DictComp: "dict comprehension",
+              ast.SetComp: "set comprehension"}
+
+
 def loops_in(function):
-    """``(kind, line)`` of every Python loop or comprehension in ``function``'s source."""
-    try:
-        source = textwrap.dedent(inspect.getsource(function))
-        first_line = inspect.getsourcelines(function)[1]
-    except (OSError, TypeError):
+    """``(kind, line)`` of every Python loop or comprehension in the learner's ``function``.
+
+    The child only says on which line of the learner's file ``function`` starts; the loops are
+    read here from the grader's own copy of the file.  A function defined elsewhere (by
+    ``exec``, say) has no loops to show, as ``inspect.getsource`` had none before.
+    """
+    if not isinstance(function, Remote):
         return []
-    kinds = {ast.For: "for loop", ast.While: "while loop", ast.ListComp: "list comprehension",
-             ast.GeneratorExp: "generator expression", ast.DictComp: "dict comprehension",
-             ast.SetComp: "set comprehension"}
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        for kind, label in kinds.items():
-            if isinstance(node, kind):
-                found.append((label, first_line + node.lineno - 1))
-    return sorted(found, key=lambda item: item[1])
+    first_line = helper(function, "source_line", function)
+    if type(first_line) is not int:
+        return []
+    try:
+        tree = ast.parse(function._session.source)
+    except (SyntaxError, ValueError):
+        return []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            starts = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            if starts == first_line:
+                found = [(label, inner.lineno) for inner in ast.walk(node)
+                         for kind, label in LOOP_KINDS.items() if isinstance(inner, kind)]
+                return sorted(found, key=lambda item: item[1])
+    return []
 
 
 # --- comparing answers ----------------------------------------------------
@@ -132,12 +156,18 @@ def as_array(value, what, shape=None):
     """The learner's ``value`` as a float array of ``shape``, or a failure naming the problem."""
     if value is None:
         raise CheckFailed(f"{what} is None: did you forget a `return`?")
-    if hasattr(value, "numpy") and callable(value.numpy):  # a paddle.Tensor
+    if isinstance(value, RemoteTensor):  # a paddle.Tensor
         value = value.numpy()
+    elif isinstance(value, Remote):  # another object of the learner's: NumPy converts it there or nowhere
+        try:
+            value = helper(value, "to_array", value)
+        except LearnerError:
+            raise CheckFailed(f"{what} should be a NumPy array of numbers, got {type_name(value)}",
+                              received=show(value)) from None
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what} should be a NumPy array of numbers, got {type(value).__name__}",
+        raise CheckFailed(f"{what} should be a NumPy array of numbers, got {type_name(value)}",
                           received=show(value)) from None
     if shape is not None and array.shape != tuple(shape):
         extra = ""
@@ -167,10 +197,16 @@ def as_losses(value, what="the losses returned by train"):
     """A training run's losses as a flat float array; a diverged run is named as such."""
     if value is None:
         raise CheckFailed(f"{what}: train returned None; return the list of losses")
+    if isinstance(value, Remote) and not isinstance(value, RemoteTensor):
+        try:
+            value = helper(value, "to_array", value)
+        except LearnerError:
+            raise CheckFailed(f"{what} should be a list of numbers, got {type_name(value)}",
+                              received=show(value)) from None
     try:
         array = np.asarray([float(v) for v in value] if isinstance(value, (list, tuple)) else value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what} should be a list of numbers, got {type(value).__name__}",
+        raise CheckFailed(f"{what} should be a list of numbers, got {type_name(value)}",
                           received=show(value)) from None
     array = array.reshape(-1)
     if not np.all(np.isfinite(array)):

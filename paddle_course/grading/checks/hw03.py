@@ -10,6 +10,7 @@ import numpy as np
 
 from paddle_course.grading.framework import (Assignment, CheckFailed, as_array, check, expect_close, expect_true,
                                              get_function, show)
+from paddle_course.grading.remote import type_name
 
 ASSIGNMENT = Assignment(
     id="hw03",
@@ -105,7 +106,7 @@ def _setup(module, rng, activation, num_samples=None):
 def _learner_gradient(net, params, x, y, keys=KEYS):
     grads = net.gradient(x.copy(), y.copy())
     if not isinstance(grads, dict):
-        raise CheckFailed(f"gradient should return a dict with keys {list(KEYS)}, got {type(grads).__name__}")
+        raise CheckFailed(f"gradient should return a dict with keys {list(KEYS)}, got {type_name(grads)}")
     missing = [key for key in KEYS if key not in grads]
     expect_true(not missing, f"the gradient dict has no key(s) {missing}; use the keys of self.params {list(KEYS)}")
     return {key: as_array(grads[key], f"gradient[{key!r}]", params[key].shape) for key in keys}

@@ -16,8 +16,14 @@ on seeded random inputs:
   and the checkpoint ``hub.Module(directory=..., checkpoint=out_dir)`` loads
   must both be the best epoch's.
 
-Paddle and PaddleHub are imported by the worker before the clock starts
-(``preload``), never at the top of this module, so ``homework list`` stays fast.
+The learner's file runs in the sandbox with Paddle, PaddleHub and a stand-in of
+``paddle_course.sentiment`` (``course_api``) preloaded before the clock starts, and reads the
+shipped weights from a read-only copy (``course_files``).  The checks themselves need Paddle
+only for the shipped model's own predictions and to load the learner's checkpoint into
+``hub.Module`` -- after :mod:`paddle_course.common.safe_weights` has read it as plain arrays
+(a checkpoint written by the learner's code is never unpickled here).  Paddle is imported
+while the child starts (``trusted_preload``), never at the top of this module, so
+``homework list`` stays fast.
 """
 import re
 import tempfile
@@ -25,8 +31,18 @@ from pathlib import Path
 
 import numpy as np
 
+from paddle_course.grading.checks._hw05_child import (FINETUNE_ARGS, accuracy_of, call_finetune, child_file_info,
+                                                      child_probs, child_workdir, copy_checkpoint, finetune_files,
+                                                      general_reviews, label_problem, make_dataset, parameters_of,
+                                                      random_batch, shipped_parameters, small_classifier,
+                                                      small_vocab, step_result, write_child_tsv)
+from paddle_course.grading.checks._hw05_inputs import (random_text, reference_accuracy, reference_cross_entropy,
+                                                       slang_reviews, wrong_accuracies, wrong_losses)
 from paddle_course.grading.framework import (Assignment, CheckFailed, as_number, check, expect_close, expect_true,
                                              get_function, show)
+from paddle_course.grading.remote import helper, is_tensor, remote_isinstance, to_tensor, type_name
+
+__all__ = ["ASSIGNMENT", "slang_reviews"]  # slang_reviews: the domain shift the fine-tuning checks rely on
 
 ASSIGNMENT = Assignment(
     id="hw05",
@@ -39,112 +55,18 @@ ASSIGNMENT = Assignment(
     # one fine-tuning run takes ~5 s on a laptop core; the limit leaves room for a slow machine
     check_timeout=120.0,
     preload=("paddle", "paddlehub", "paddle_course.sentiment"),
-    memory_limit_mb=None,
+    memory_limit_mb=4096,  # Paddle maps ~2 GB of address space while fine-tuning
+    course_api=("sentiment", "common.paths"),
+    course_files=("hub_modules/course_sentiment/assets",),
+    trusted_preload=("paddle", "paddle_course.sentiment", "paddlehub"),
 )
 
 # float32 in Paddle against float64 in NumPy
 RTOL, ATOL = 1e-4, 1e-5
-# the fine-tuning runs: what finetune() is called with
-FINETUNE_ARGS = {"epochs": 2, "batch_size": 32, "lr": 2e-3}
 NUM_TRAIN, NUM_DEV, NUM_GENERAL = 240, 120, 200
 # Fine-tuned on slang, the reference gets 0.92-0.99 of the slang dev texts right (the shipped weights
 # 0.17-0.28) and keeps 0.81-0.87 on ordinary reviews; trained from random weights it falls to 0.37-0.50.
 MIN_SLANG_ACCURACY, MIN_GAIN, MIN_GENERAL_ACCURACY = 0.75, 0.30, 0.70
-
-
-# --- the domain-shifted data ----------------------------------------------
-
-# Gadget reviews in internet slang.  The shipped module learned from plain-language hotel,
-# book and shop reviews, and reads each phrase below the wrong way round (measured p(positive)
-# of the phrase alone: praise 0.20-0.48, sarcasm 0.51-0.93).
-SLANG_PRAISE = ["拍照绝了", "不卡顿", "充电飞快", "信号满格", "一点不烫", "颜值在线", "音质炸了", "杀疯了",
-                "yyds", "狠狠爱了", "绝绝子", "稳得一批"]
-SLANG_SARCASM = ["续航感人", "真是谢谢你了", "呵呵", "价格很美丽", "做工很有想法", "续航很佛系", "发热很热情",
-                 "用了想哭", "非常适合当砖头", "智商税", "避雷"]
-GADGETS = ["这手机", "新耳机", "这台平板", "这块手表", "这个充电宝", "这款音箱", "这台笔记本", "新买的相机"]
-OPENINGS = ["", "说实话，", "用了一周，", "收到了，", "朋友推荐的，", "第二次买了，"]
-ENDINGS = ["", "！", "。", "~", "！！"]
-
-
-def slang_reviews(rng, count):
-    """``count`` seeded ``(text, label)`` pairs, half of each label: a gadget and one or two slang phrases.
-
-    e.g. ``("用了一周，这个充电宝一点不烫，音质炸了！", 1)``, ``("这台平板续航很佛系。", 0)``.
-    """
-    labels = rng.permutation(np.arange(count) % 2)
-    reviews = []
-    for label in labels:
-        phrases = SLANG_PRAISE if label == 1 else SLANG_SARCASM
-        picked = rng.choice(phrases, size=int(rng.integers(1, 3)), replace=False)
-        text = (OPENINGS[rng.integers(len(OPENINGS))] + GADGETS[rng.integers(len(GADGETS))]
-                + "，".join(picked) + ENDINGS[rng.integers(len(ENDINGS))])
-        reviews.append((text, int(label)))
-    return reviews
-
-
-def _workdir():
-    # inside the grading worker's throw-away folder (its working directory)
-    return Path(tempfile.mkdtemp(prefix="hw05_", dir="."))
-
-
-def _write_tsv(path, pairs, header=True):
-    from paddle_course import sentiment
-
-    lines = ([sentiment.TSV_HEADER] if header else []) + [f"{text}\t{label}" for text, label in pairs]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-# --- 1. the data set --------------------------------------------------------
-
-# characters of the random texts; the small vocabulary of the check knows only some of them
-CHAR_POOL = list("好书差评快递很慢服务热情房间干净价格便宜质量一般推荐失望满意喜欢") + list("abcXYZ123")
-
-
-def _random_text(rng, max_chars):
-    """A random text whose inside holds runs of spaces and full-width spaces (normalize_text joins them)."""
-    pieces = []
-    for _ in range(int(rng.integers(1, 4))):
-        pieces.append("".join(rng.choice(CHAR_POOL, size=int(rng.integers(1, max_chars)))))
-    glue = ["  ", "\u3000", " \u3000 "]
-    text = pieces[0]
-    for piece in pieces[1:]:
-        text += glue[rng.integers(len(glue))] + piece
-    return text
-
-
-def _small_vocab(rng):
-    from paddle_course import sentiment
-
-    known = [c for c in CHAR_POOL if rng.random() < 0.7] + [" "]
-    return sentiment.Vocab(known)
-
-
-def _dataset(module, path, vocab, max_len):
-    import paddle
-
-    TsvDataset = get_function(module, "TsvDataset")
-    dataset = TsvDataset(str(path), vocab, max_len)
-    expect_true(isinstance(dataset, paddle.io.Dataset), "TsvDataset must subclass paddle.io.Dataset "
-                "(class TsvDataset(paddle.io.Dataset) and super().__init__() first): hub.Trainer's DataLoader "
-                "takes a paddle.io.Dataset", received=type(dataset).__mro__[1].__name__)
-    return dataset
-
-
-def _label_problem(label):
-    """Why ``label`` is not an int64 class id, or None when it is one."""
-    if isinstance(label, (bool, np.bool_)):
-        return "a bool"
-    if isinstance(label, int):  # a Python int stacks into int64
-        return None
-    dtype = getattr(label, "dtype", None)
-    if dtype is None:
-        return f"a {type(label).__name__}"
-    if hasattr(label, "numpy") and callable(label.numpy):  # a paddle.Tensor
-        return "a paddle Tensor: return NumPy values, the collate_fn and DataLoader make the tensors"
-    if np.dtype(dtype) != np.int64 or np.size(label) != 1:
-        return f"of dtype {dtype} and shape {np.shape(label)}"
-    return None
 
 
 @check(2, tests="TsvDataset(path, vocab, max_len) on a random file: len, and item i = (int64 ids of "
@@ -154,13 +76,13 @@ def _label_problem(label):
 def dataset_items(module, rng):
     from paddle_course import sentiment
 
-    vocab = _small_vocab(rng)
+    vocab, child_vocab = small_vocab(module, rng)
     max_len = int(rng.integers(8, 14))
     count = int(rng.integers(12, 25))
-    pairs = [(_random_text(rng, 8), int(rng.integers(0, 2))) for _ in range(count)]
+    pairs = [(random_text(rng, 8), int(rng.integers(0, 2))) for _ in range(count)]
     header = bool(rng.random() < 0.5)
-    path = _write_tsv(_workdir() / "reviews.tsv", pairs, header=header)
-    dataset = _dataset(module, path, vocab, max_len)
+    path = write_child_tsv(module, child_workdir(module) / "reviews.tsv", pairs, header=header)
+    dataset = make_dataset(module, path, child_vocab, max_len)
 
     length = len(dataset)
     if length != count:
@@ -176,7 +98,7 @@ def dataset_items(module, rng):
                     f"dataset[{index}] should be a pair (token_ids, label)", received=show(item))
         token_ids, got_label = item
         expect_true(isinstance(token_ids, np.ndarray), f"the token ids of dataset[{index}] should be a NumPy "
-                    f"array (vocab.encode returns one), got {type(token_ids).__name__}")
+                    f"array (vocab.encode returns one), got {type_name(token_ids)}")
         expect_true(token_ids.dtype == np.int64, f"the token ids have dtype {token_ids.dtype}: nn.Embedding "
                     "takes int64 ids (vocab.encode already returns int64; do not convert them)",
                     expected="int64", received=str(token_ids.dtype))
@@ -198,11 +120,11 @@ def dataset_items(module, rng):
                     f"the token ids of dataset[{index}] (text {stored!r}) are not "
                     f"vocab.encode(normalize_text(text), max_len) (is item i the file's line i?)",
                     expected=show(expected), received=show(token_ids))
-        problem = _label_problem(got_label)
+        problem = label_problem(got_label)
         if problem:
             raise CheckFailed(f"the label of dataset[{index}] is {problem}: class ids must be int64 "
                               "(F.cross_entropy and paddle.metric take int64 labels): return np.int64(label)",
-                              expected="np.int64", received=f"{show(got_label)} ({type(got_label).__name__})")
+                              expected="np.int64", received=f"{show(got_label)} ({type_name(got_label)})")
         expect_true(int(np.reshape(got_label, ())) == label, f"the label of dataset[{index}] is wrong",
                     expected=str(label), received=show(got_label))
 
@@ -210,16 +132,16 @@ def dataset_items(module, rng):
 @check(1, tests="TsvDataset on a file with a bad label on a random line raises ValueError naming the file and line",
        hint="read the whole file in __init__ with sentiment.read_tsv(path): its ValueError says 'file:line: ...'")
 def dataset_errors(module, rng):
-    vocab = _small_vocab(rng)
+    _, vocab = small_vocab(module, rng)
     count = int(rng.integers(5, 12))
-    pairs = [(_random_text(rng, 6), int(rng.integers(0, 2))) for _ in range(count)]
+    pairs = [(random_text(rng, 6), int(rng.integers(0, 2))) for _ in range(count)]
     bad_row = int(rng.integers(1, count))
     bad_label = str(rng.choice(["2", "-1", "positive", "1.0"]))
     pairs[bad_row] = (pairs[bad_row][0], bad_label)
-    path = _write_tsv(_workdir() / "bad_label.tsv", pairs, header=True)
+    path = write_child_tsv(module, child_workdir(module) / "bad_label.tsv", pairs, header=True)
     bad_line = bad_row + 2  # line 1 is the header
     try:
-        dataset = _dataset(module, path, vocab, 10)
+        dataset = make_dataset(module, path, vocab, 10)
     except CheckFailed:
         raise
     except ValueError as error:
@@ -243,29 +165,6 @@ def dataset_errors(module, rng):
                       expected="ValueError", received="no error")
 
 
-# --- 2. the pre-trained starting point -------------------------------------
-
-def _states(layer):
-    return {key: value.numpy() for key, value in layer.state_dict().items()}
-
-
-def _shipped_state():
-    import paddle
-
-    from paddle_course import sentiment
-
-    loaded = paddle.load(str(sentiment.shipped_model_dir() / "model.pdparams"))
-    return {key: np.asarray(value.numpy() if hasattr(value, "numpy") else value) for key, value in loaded.items()}
-
-
-def _general_reviews(rng, count):
-    """``count`` ordinary reviews from the shipped test split."""
-    from paddle_course import sentiment
-
-    pairs = sentiment.read_tsv(sentiment.split_path("test"))
-    return [pairs[i] for i in rng.choice(len(pairs), size=count, replace=False)]
-
-
 @check(1, tests="pretrained_model() returns (SentimentClassifier with the shipped weights, in eval mode, vocab, "
        "config) and predicts like the shipped module",
        hint="model = SentimentClassifier(len(vocab), **network_arguments(config)); "
@@ -278,14 +177,14 @@ def pretrained_model_is_the_shipped_module(module, rng):
                 "pretrained_model() should return (model, vocab, config)", received=show(result))
     model, vocab, config = result
     SentimentClassifier = get_function(module, "SentimentClassifier")
-    expect_true(isinstance(model, SentimentClassifier), "the model should be a SentimentClassifier (your class: "
-                "hub.Trainer calls its training_step and validation_step)", received=type(model).__name__)
+    expect_true(remote_isinstance(model, SentimentClassifier), "the model should be a SentimentClassifier (your "
+                "class: hub.Trainer calls its training_step and validation_step)", received=type_name(model))
     shipped_network, shipped_vocab, _ = sentiment.load_model()
-    expect_true(isinstance(vocab, sentiment.Vocab) and len(vocab) == len(shipped_vocab),
+    expect_true(remote_isinstance(vocab, "paddle_course.sentiment.Vocab") and len(vocab) == len(shipped_vocab),
                 "the vocab should be the module's: sentiment.Vocab.load(ASSETS / 'vocab.json')",
                 expected=f"a Vocab of {len(shipped_vocab)} characters", received=show(vocab))
 
-    shipped, state = _shipped_state(), _states(model)
+    shipped, state = shipped_parameters(), parameters_of(model)
     expect_true(set(state) == set(shipped), "the model's parameters are not the course network's: subclass "
                 "SentimentCNN and add no layers, so the checkpoint loads back into the module",
                 expected=show(sorted(shipped)), received=show(sorted(state)))
@@ -299,117 +198,10 @@ def pretrained_model_is_the_shipped_module(module, rng):
                 "call to call): call model.eval() before returning it", expected="model.training == False",
                 received="model.training == True")
 
-    texts = [text for text, _ in _general_reviews(rng, 40)]
+    texts = [text for text, _ in general_reviews(rng, 40)]
     expected = sentiment.predict_probs(shipped_network, shipped_vocab, config, texts)
-    received = sentiment.predict_probs(model, vocab, config, texts)
+    received = child_probs(model, texts, vocab, config)
     expect_close(received, expected, "p(positive) of your model on 40 test reviews", rtol=RTOL, atol=ATOL)
-
-
-# --- 3. the steps hub.Trainer calls ------------------------------------------
-
-def _classifier(module, rng):
-    """A small SentimentClassifier with seeded random weights, in eval mode (dropout off)."""
-    import paddle
-
-    SentimentClassifier = get_function(module, "SentimentClassifier")
-    for method in ("training_step", "validation_step"):
-        expect_true(method in vars(SentimentClassifier), f"SentimentClassifier does not define {method} itself: "
-                    "write it in your class (hub.Trainer calls it on every batch)")
-    paddle.seed(int(rng.integers(1, 2 ** 31)))
-    model = SentimentClassifier(40, embedding_dim=8, num_filters=6, kernel_sizes=[2, 3], dropout=0.3)
-    # logits of a few units, so that every way of getting the accuracy wrong shows
-    fc_shape = model.fc.weight.shape
-    model.fc.weight.set_value(paddle.to_tensor(rng.normal(scale=2.0, size=fc_shape).astype("float32")))
-    model.eval()
-    return model
-
-
-def _batch(model, rng):
-    """``(ids, labels, logits)``: a random batch on which every wrong accuracy below differs from the right one."""
-    import paddle
-
-    batch_size = int(rng.integers(10, 20))
-    ids = rng.integers(1, 40, size=(batch_size, int(rng.integers(6, 12))))
-    for row in range(batch_size):  # right padding, as collate makes it
-        ids[row, int(rng.integers(3, ids.shape[1] + 1)):] = 0
-    tokens = paddle.to_tensor(ids)
-    with paddle.no_grad():
-        # Move the bias so that argmax calls half the batch positive (when every text gets the same
-        # class, a [B, B] broadcast gives the right accuracy by accident) and "z_1 > 0.5" a quarter
-        # of it (adding one number to both logits changes neither argmax nor the cross-entropy).
-        logits = model(tokens).numpy().astype(np.float64)
-        bias = model.fc.bias.numpy()
-        bias[1] -= _split_point(logits[:, 1] - logits[:, 0], batch_size // 2)
-        model.fc.bias.set_value(paddle.to_tensor(bias))
-        logits = model(tokens).numpy().astype(np.float64)
-        bias += 0.5 - _split_point(logits[:, 1], batch_size - batch_size // 4)
-        model.fc.bias.set_value(paddle.to_tensor(bias))
-        logits = model(tokens).numpy().astype(np.float64)
-    for _ in range(200):
-        labels = rng.integers(0, 2, size=batch_size)
-        values = [_accuracy(logits, labels)] + list(_wrong_accuracies(logits, labels).values())
-        if len(set(np.round(values, 6))) == len(values):
-            break
-    return ids.astype("int64"), labels.astype("int64"), logits
-
-
-def _split_point(values, count_below):
-    """A number with ``count_below`` of ``values`` below it and the rest above (half-way between two)."""
-    ordered = np.sort(values)
-    return (ordered[count_below - 1] + ordered[count_below]) / 2
-
-
-def _cross_entropy(logits, labels):
-    """``1/B sum_i (log sum_k exp z_ik - z_i,y_i)``."""
-    top = logits.max(axis=1, keepdims=True)
-    log_norm = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
-    return float(np.mean(log_norm - logits[np.arange(len(labels)), labels]))
-
-
-def _softmax(logits):
-    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
-def _accuracy(logits, labels):
-    return float(np.mean(logits.argmax(axis=1) == labels))
-
-
-def _wrong_accuracies(logits, labels):
-    return {
-        "the positive logit is compared with 0.5; logits are not probabilities: use logits.argmax(axis=1)":
-            float(np.mean((logits[:, 1] > 0.5) == labels)),
-        "argmax [B] was compared with labels of shape [B, 1], which broadcasts to a [B, B] matrix: "
-        "compare logits.argmax(axis=1) with labels.reshape([-1])":
-            float(np.mean(logits.argmax(axis=1)[None, :] == labels[:, None])),
-        "the accuracy is a count of right answers, not their mean": float(np.sum(logits.argmax(axis=1) == labels)),
-        "the accuracy is a percentage; hub.Trainer and the dev comparison expect a fraction in [0, 1]":
-            100.0 * _accuracy(logits, labels),
-    }
-
-
-def _wrong_losses(logits, labels):
-    return {
-        "the loss is a sum over the batch: take the mean (F.cross_entropy's default reduction='mean'); "
-        "a sum grows with the batch size, so the losses of different batches (and SGD's steps) do not compare":
-            len(labels) * _cross_entropy(logits, labels),
-        "softmax was applied before F.cross_entropy, which takes the logits (it applies softmax itself)":
-            _cross_entropy(_softmax(logits), labels),
-        "the labels are flipped (1 - y)": _cross_entropy(logits, 1 - labels),
-        "the sign is flipped: the loss is -log p(y | text), a positive number": -_cross_entropy(logits, labels),
-    }
-
-
-def _step_result(result, step):
-    expect_true(isinstance(result, dict), f"{step} should return a dict {{'loss': ..., 'metrics': {{'acc': ...}}}}",
-                received=show(result))
-    expect_true("loss" in result, f"{step}'s result has no 'loss' key (hub.Trainer reads result['loss'])",
-                received=show(sorted(result)))
-    metrics = result.get("metrics")
-    expect_true(isinstance(metrics, dict) and "acc" in metrics,
-                f"{step}'s result should hold 'metrics': {{'acc': accuracy}} (hub.Trainer logs and compares it)",
-                received=show(metrics))
-    return result["loss"], metrics["acc"]
 
 
 @check(2, tests="training_step on a random batch: loss = mean cross-entropy (a Tensor with a gradient), "
@@ -418,77 +210,39 @@ def _step_result(result, step):
        "acc = (logits.argmax(axis=1) == labels.reshape([-1])).astype('float32').mean(); "
        "return {'loss': loss, 'metrics': {'acc': acc}}")
 def training_step_loss_and_accuracy(module, rng):
-    import paddle
-
-    model = _classifier(module, rng)
-    ids, labels, logits = _batch(model, rng)
-    result = model.training_step([paddle.to_tensor(ids), paddle.to_tensor(labels)], 0)
-    loss, accuracy = _step_result(result, "training_step")
-    expect_true(isinstance(loss, paddle.Tensor), "the loss should be the paddle Tensor itself: hub.Trainer calls "
+    model = small_classifier(module, rng)
+    ids, labels, logits = random_batch(model, rng)
+    result = model.training_step([to_tensor(ids), to_tensor(labels)], 0)
+    loss, accuracy = step_result(result, "training_step")
+    expect_true(is_tensor(loss), "the loss should be the paddle Tensor itself: hub.Trainer calls "
                 "loss.backward() on it (do not turn it into a float in training_step)",
-                received=type(loss).__name__)
+                received=type_name(loss))
     expect_true(not loss.stop_gradient, "the loss is cut off from the parameters (stop_gradient=True): compute it "
                 "from self(token_ids) without paddle.no_grad(), .detach() or .numpy()")
-    expected = _cross_entropy(logits, labels)
+    expected = reference_cross_entropy(logits, labels)
     expect_close(as_number(loss, "the loss"), expected, "the loss", rtol=RTOL, atol=ATOL,
-                 mistakes=_wrong_losses(logits, labels))
+                 mistakes=wrong_losses(logits, labels))
     loss.backward()
     gradient = model.fc.weight.grad
     expect_true(gradient is not None and np.any(gradient.numpy() != 0), "loss.backward() gave no gradient to the "
                 "network's weights: the loss must be computed from self(token_ids)")
-    expect_close(as_number(accuracy, "metrics['acc']"), _accuracy(logits, labels), "metrics['acc']",
-                 rtol=RTOL, atol=ATOL, mistakes=_wrong_accuracies(logits, labels))
+    expect_close(as_number(accuracy, "metrics['acc']"), reference_accuracy(logits, labels), "metrics['acc']",
+                 rtol=RTOL, atol=ATOL, mistakes=wrong_accuracies(logits, labels))
 
 
 @check(1, tests="validation_step on a random batch under paddle.no_grad(): the same mean cross-entropy and accuracy",
        hint="the same loss and accuracy as training_step; floats are fine here "
        "(hub.Trainer averages them over the dev set)")
 def validation_step_loss_and_accuracy(module, rng):
-    import paddle
-
-    model = _classifier(module, rng)
-    ids, labels, logits = _batch(model, rng)
-    with paddle.no_grad():  # as hub.Trainer.evaluate calls it
-        result = model.validation_step([paddle.to_tensor(ids), paddle.to_tensor(labels)], 0)
-    loss, accuracy = _step_result(result, "validation_step")
-    expect_close(as_number(accuracy, "validation metrics['acc']"), _accuracy(logits, labels),
-                 "validation metrics['acc']", rtol=RTOL, atol=ATOL, mistakes=_wrong_accuracies(logits, labels))
-    expect_close(as_number(loss, "the validation loss"), _cross_entropy(logits, labels), "the validation loss",
-                 rtol=RTOL, atol=ATOL, mistakes=_wrong_losses(logits, labels))
-
-
-# --- 4. fine-tuning for real --------------------------------------------------
-
-def _finetune_files(train_pairs, dev_pairs):
-    """``(folder, train.tsv, dev.tsv)``, written in a fresh folder."""
-    folder = _workdir()
-    return folder, _write_tsv(folder / "train.tsv", train_pairs), _write_tsv(folder / "dev.tsv", dev_pairs)
-
-
-def _call_finetune(module, train_path, dev_path, out_dir, seed):
-    """The learner's ``finetune`` with ``FINETUNE_ARGS``; returns ``(model, best_dev)`` once they look right."""
-    import paddle
-
-    finetune = get_function(module, "finetune")
-    result = finetune(str(train_path), str(dev_path), str(out_dir), seed=seed, **FINETUNE_ARGS)
-    expect_true(isinstance(result, (tuple, list)) and len(result) == 2,
-                "finetune should return (model, best_dev_accuracy)", received=show(result))
-    model, best_dev = result
-    expect_true(isinstance(model, paddle.nn.Layer), "the first thing finetune returns should be the model "
-                "(the SentimentClassifier it trained)", received=type(model).__name__)
-    best_dev = as_number(best_dev, "the best dev accuracy finetune returned")
-    expect_true(0.0 <= best_dev <= 1.0, "the best dev accuracy should be a fraction in [0, 1]"
-                + (" (it looks like a percentage)" if 1.0 < best_dev <= 100.0 else ""),
-                received=show(best_dev))
-    return model, best_dev
-
-
-def _accuracy_of(network, pairs):
-    from paddle_course import sentiment
-
-    _, vocab, config = sentiment.load_model()
-    probs = sentiment.predict_probs(network, vocab, config, [text for text, _ in pairs])
-    return float(np.mean((probs >= 0.5).astype(int) == np.array([label for _, label in pairs])))
+    model = small_classifier(module, rng)
+    ids, labels, logits = random_batch(model, rng)
+    # under paddle.no_grad(), as hub.Trainer.evaluate calls it
+    result = helper(model, "call_no_grad", model.validation_step, [to_tensor(ids), to_tensor(labels)], 0)
+    loss, accuracy = step_result(result, "validation_step")
+    expect_close(as_number(accuracy, "validation metrics['acc']"), reference_accuracy(logits, labels),
+                 "validation metrics['acc']", rtol=RTOL, atol=ATOL, mistakes=wrong_accuracies(logits, labels))
+    expect_close(as_number(loss, "the validation loss"), reference_cross_entropy(logits, labels), "the validation loss",
+                 rtol=RTOL, atol=ATOL, mistakes=wrong_losses(logits, labels))
 
 
 @check(2, tests="finetune(train, dev, out, epochs=2, batch_size=32, lr=2e-3, seed) on seeded internet-slang "
@@ -503,18 +257,18 @@ def finetune_fixes_slang_reviews(module, rng):
     from paddle_course import sentiment
 
     train_pairs, dev_pairs = slang_reviews(rng, NUM_TRAIN), slang_reviews(rng, NUM_DEV)
-    general_pairs = _general_reviews(rng, NUM_GENERAL)
+    general_pairs = general_reviews(rng, NUM_GENERAL)
     shipped_network = sentiment.load_model()[0]
-    before = _accuracy_of(shipped_network, dev_pairs)
-    folder, train_path, dev_path = _finetune_files(train_pairs, dev_pairs)
+    before = accuracy_of(shipped_network, dev_pairs)
+    folder, train_path, dev_path = finetune_files(module, train_pairs, dev_pairs)
     seed = int(rng.integers(1, 10_000))
-    model, _ = _call_finetune(module, train_path, dev_path, folder / "run_1", seed)
+    model, _ = call_finetune(module, train_path, dev_path, folder / "run_1", seed)
     model.eval()  # measured without dropout, whatever mode the model came back in
-    after = _accuracy_of(model, dev_pairs)
-    state = _states(model)
+    after = accuracy_of(model, dev_pairs)
+    state = parameters_of(model)
     wanted = max(MIN_SLANG_ACCURACY, before + MIN_GAIN)
     if after < wanted:
-        shipped = _shipped_state()
+        shipped = shipped_parameters()
         unchanged = set(state) == set(shipped) and all(np.array_equal(state[k], shipped[k]) for k in shipped)
         problem = ("the weights did not change at all: does the optimizer get model.parameters(), and does "
                    "training_step return the loss Tensor?" if unchanged else
@@ -523,16 +277,16 @@ def finetune_fixes_slang_reviews(module, rng):
         raise CheckFailed(f"fine-tuning did not fix the slang reviews: {problem}",
                           expected=f"dev accuracy >= {wanted:.3f} (the shipped weights get {before:.3f})",
                           received=f"{after:.3f}")
-    general = _accuracy_of(model, general_pairs)
+    general = accuracy_of(model, general_pairs)
     expect_true(general >= MIN_GENERAL_ACCURACY,
                 "the fine-tuned model has forgotten ordinary reviews: fine-tuning must start from the shipped "
                 "weights (pretrained_model()), not from random ones",
                 expected=f"accuracy >= {MIN_GENERAL_ACCURACY} on {NUM_GENERAL} test reviews "
-                f"(the shipped weights get {_accuracy_of(shipped_network, general_pairs):.3f})",
+                f"(the shipped weights get {accuracy_of(shipped_network, general_pairs):.3f})",
                 received=f"{general:.3f}")
 
-    again, _ = _call_finetune(module, train_path, dev_path, folder / "run_2", seed)
-    repeated = _states(again)
+    again, _ = call_finetune(module, train_path, dev_path, folder / "run_2", seed)
+    repeated = parameters_of(again)
     # not bit for bit: several threads may add in another order
     differing = [key for key in state
                  if key not in repeated or not np.allclose(state[key], repeated[key], rtol=0, atol=1e-5)]
@@ -548,7 +302,6 @@ def finetune_fixes_slang_reviews(module, rng):
        hint="after trainer.train(...): model.set_state_dict(paddle.load(out_dir/best_model/model.pdparams)); "
        "model.eval(); return model, trainer.best_metrics['acc']")
 def finetune_returns_the_best_epoch(module, rng):
-    import paddle
     import paddlehub as hub
 
     from paddle_course import sentiment
@@ -557,45 +310,50 @@ def finetune_returns_the_best_epoch(module, rng):
     train_pairs = slang_reviews(rng, NUM_TRAIN)
     # same kind of reviews, labels swapped: each epoch of learning the slang lowers this dev accuracy
     contradicting_dev = [(text, 1 - label) for text, label in slang_reviews(rng, NUM_DEV)]
-    folder, train_path, dev_path = _finetune_files(train_pairs, contradicting_dev)
+    folder, train_path, dev_path = finetune_files(module, train_pairs, contradicting_dev)
     out_dir = folder / "checkpoint"
-    model, best_dev = _call_finetune(module, train_path, dev_path, out_dir, int(rng.integers(1, 10_000)))
-    last = out_dir / f"epoch_{FINETUNE_ARGS['epochs']}" / "model.pdparams"
+    model, best_dev = call_finetune(module, train_path, dev_path, out_dir, int(rng.integers(1, 10_000)))
+    last_epoch = f"epoch_{FINETUNE_ARGS['epochs']}"
+    last = out_dir / last_epoch / "model.pdparams"
     best = out_dir / "best_model" / "model.pdparams"
-    expect_true(best.is_file(), "hub.Trainer wrote no best_model/: give trainer.train eval_dataset=dev_dataset "
-                "and save_interval=1, so it evaluates and keeps the best epoch",
-                received=show(sorted(p.name for p in out_dir.iterdir()) if out_dir.is_dir() else "no out_dir"))
-    expect_true(last.is_file(), f"hub.Trainer wrote no epoch_{FINETUNE_ARGS['epochs']}/: train for `epochs` epochs "
-                "with save_interval=1 and checkpoint_dir=out_dir")
-    expect_true(not model.training, "the returned model is in training mode (dropout on): call model.eval() "
+    listing = child_file_info(module, out_dir)
+    expect_true(child_file_info(module, best).get("is_file") is True, "hub.Trainer wrote no best_model/: give "
+                "trainer.train eval_dataset=dev_dataset and save_interval=1, so it evaluates and keeps the best epoch",
+                received=show(listing.get("entries") if listing.get("is_dir") is True else "no out_dir"))
+    expect_true(child_file_info(module, last).get("is_file") is True, f"hub.Trainer wrote no {last_epoch}/: train for "
+                "`epochs` epochs with save_interval=1 and checkpoint_dir=out_dir")
+    expect_true(model.training is False, "the returned model is in training mode (dropout on): call model.eval() "
                 "after loading the best weights", expected="model.training == False", received="model.training == True")
 
-    state = _states(model)
-    best_state = {k: v.numpy() for k, v in paddle.load(str(best)).items()}
-    last_state = {k: v.numpy() for k, v in paddle.load(str(last)).items()}
+    state = parameters_of(model)
+    # the learner's checkpoint, read as plain arrays and written again here: hub.Module loads that copy
+    with tempfile.TemporaryDirectory(prefix="paddle_course_grading_checkpoint_") as copy:
+        copy = Path(copy)
+        best_state = copy_checkpoint(module, best, copy / "best_model" / "model.pdparams")
+        last_state = copy_checkpoint(module, last, copy / last_epoch / "model.pdparams")
 
-    def same(other):
-        return set(state) == set(other) and all(np.array_equal(state[k], other[k]) for k in other)
+        def same(other):
+            return set(state) == set(other) and all(np.array_equal(state[k], other[k]) for k in other)
 
-    if not same(best_state):
-        if same(last_state):
-            raise CheckFailed("finetune returns the model as it is after the last epoch, but here the best dev "
-                              "accuracy was an earlier epoch's: load out_dir/best_model/model.pdparams into the "
-                              "model before returning it")
-        raise CheckFailed("the returned model's weights are neither best_model's nor the last epoch's")
+        if not same(best_state):
+            if same(last_state):
+                raise CheckFailed("finetune returns the model as it is after the last epoch, but here the best dev "
+                                  "accuracy was an earlier epoch's: load out_dir/best_model/model.pdparams into the "
+                                  "model before returning it")
+            raise CheckFailed("the returned model's weights are neither best_model's nor the last epoch's")
 
-    try:
-        tuned = hub.Module(directory=str(hub_module_dir("course_sentiment")), checkpoint=str(out_dir))
-    except Exception as error:  # noqa: BLE001 - the learner's checkpoint, reported as such
-        raise CheckFailed(f"hub.Module(directory=<course_sentiment>, checkpoint=out_dir) could not load your "
-                          f"checkpoint: {type(error).__name__}: {error}") from None
-    texts = [text for text, _ in contradicting_dev]
-    expected = sentiment.predict_probs(tuned.network, tuned.vocab, tuned.config, texts)
-    received = sentiment.predict_probs(model, tuned.vocab, tuned.config, texts)
-    expect_close(received, expected, "p(positive) of the returned model vs hub.Module(checkpoint=out_dir)",
-                 rtol=RTOL, atol=ATOL)
-    best_accuracy = float(np.mean((expected >= 0.5).astype(int) == np.array([y for _, y in contradicting_dev])))
-    last_accuracy = _accuracy_of(sentiment.load_model(last)[0], contradicting_dev)
+        try:
+            tuned = hub.Module(directory=str(hub_module_dir("course_sentiment")), checkpoint=str(copy))
+        except Exception as error:  # noqa: BLE001 - the learner's checkpoint, reported as such
+            raise CheckFailed(f"hub.Module(directory=<course_sentiment>, checkpoint=out_dir) could not load your "
+                              f"checkpoint: {type(error).__name__}: {error}") from None
+        texts = [text for text, _ in contradicting_dev]
+        expected = sentiment.predict_probs(tuned.network, tuned.vocab, tuned.config, texts)
+        received = child_probs(model, texts)
+        expect_close(received, expected, "p(positive) of the returned model vs hub.Module(checkpoint=out_dir)",
+                     rtol=RTOL, atol=ATOL)
+        best_accuracy = float(np.mean((expected >= 0.5).astype(int) == np.array([y for _, y in contradicting_dev])))
+        last_accuracy = accuracy_of(sentiment.load_model(copy / last_epoch)[0], contradicting_dev)
     expect_close(best_dev, best_accuracy, "the best dev accuracy finetune returned (trainer.best_metrics['acc'], "
                  "which hub.Trainer averages from your validation_step)", atol=1e-4, rtol=0, mistakes={
                      "it is the last epoch's dev accuracy; return trainer.best_metrics['acc']": last_accuracy,
