@@ -17,11 +17,13 @@ def _finetune(args):
     positive_int("--batch-size", args.batch_size)
     positive_number("--lr", args.lr)
     positive_int("--log-interval", args.log_interval)
+    if args.base_mix < 0:
+        raise ValueError(f"--base-mix must be 0 or more, got {args.base_mix}")
     from paddle_course.sentiment.finetune import finetune
 
     result = finetune(args.train, args.dev, out_dir=args.out, init=args.init or "shipped", epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, quiet=args.quiet,
-                      log_interval=args.log_interval, distributed=args.distributed)
+                      log_interval=args.log_interval, distributed=args.distributed, base_mix=args.base_mix)
     if result["report"] is not None:  # rank 0 of a data-parallel run reports
         print("\n".join(result["report"].lines()))
 
@@ -34,7 +36,8 @@ def register(task_subparsers):
         "(lines text<TAB>label, 1 positive, 0 negative; optional header text<TAB>label) with hub.Trainer. "
         "Without --dev a seeded fifth of --train is held out as dev. Loss is printed every --log-interval steps and "
         "dev accuracy after every epoch; the best dev epoch is kept (the start counts), and accuracy on dev and on "
-        "the shipped model's own dev reviews is printed before and after. Load the result with "
+        "the shipped model's own dev reviews is printed before and after; against forgetting, reviews of the shipped "
+        "model's training data are mixed in (--base-mix). Load the result with "
         "hub.Module(name=\"course_sentiment\", checkpoint=OUT) or `paddle-course sentiment predict --checkpoint OUT`.",
     )
     parser.add_argument("--train", type=Path, required=True, help="training TSV file")
@@ -50,6 +53,9 @@ def register(task_subparsers):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--init", default=None, help="start from these weights instead of the shipped ones")
     parser.add_argument("--log-interval", type=int, default=10, help="print the loss every N steps")
+    parser.add_argument("--base-mix", type=float, default=1.0,
+                        help="train on this many reviews of the shipped model's own training data per text of yours, "
+                        "against forgetting (default 1.0; 0 turns it off)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines; the result is still printed")
     parser.add_argument("--distributed", action="store_true",
                         help="data-parallel training with paddle.distributed (gloo on CPU); start it with "

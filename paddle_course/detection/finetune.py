@@ -30,6 +30,7 @@ from paddle_course.detection import centernet
 from paddle_course.detection.detectors import SHIPPED_CHECKPOINT
 from paddle_course.detection.evaluate import held_out_set, map50_on
 from paddle_course.detection.metrics import mean_average_precision
+from paddle_course.detection.synthetic import render_scene
 from paddle_course.detection.voc import load_voc
 
 BASE_TASK = {"num_images": 60, "seed": 123}  # `detect evaluate`'s synthetic scenes: held out from the shipped weights
@@ -44,7 +45,8 @@ class VOCPedestrianDataset(paddle.io.Dataset):
     at once with its name (see ``paddle_course.detection.voc``). An item is
     ``(image [3,192,256], heatmap [1,24,32], regression [4,24,32], mask [1,24,32],
     boxes [32,4] in input pixels, num_boxes)``; ``augment`` adds a seeded random
-    horizontal flip.
+    horizontal flip.  ``samples`` (``[(image file or BGR array, boxes), ...]``) replaces
+    the split's files.
     """
 
     def __init__(self, voc_dir, split="train", augment=False, seed=0, samples=None):
@@ -54,7 +56,8 @@ class VOCPedestrianDataset(paddle.io.Dataset):
         self.rng = np.random.default_rng(seed)
         self.inputs, self.boxes = [], []
         for image_path, boxes in self.samples:
-            image = read_image(image_path)
+            image = image_path if isinstance(image_path, np.ndarray) else read_image(image_path)
+            boxes = np.asarray(boxes, dtype="float32").reshape(-1, 4)
             if len(boxes) > MAX_BOXES:
                 raise ValueError(f"{image_path}: {len(boxes)} boxes, at most {MAX_BOXES} are supported")
             height, width = image.shape[:2]
@@ -106,6 +109,22 @@ class PedestrianFinetuneModel(paddle.nn.Layer):
         return {"loss": loss, "metrics": {"map50": mean_average_precision(detections, truths)}}
 
 
+def base_scenes(count, seed):
+    """``count`` daylight scenes drawn like the shipped weights' training data, as ``[(BGR image, boxes)]``.
+
+    Mixed into a fine-tune against forgetting: on dusk scenes alone, 5 epochs took the
+    daylight mAP@0.5 from 0.73 to 0.21 (catastrophic forgetting); rehearsing the base's own
+    kind of scenes keeps it.  A seed (``seed + 50_000``) neither the shipped weights' training
+    set (0) nor the base-task check (123) uses.
+    """
+    rng = np.random.default_rng(seed + 50_000)
+    scenes = []
+    for _ in range(count):
+        image, boxes = render_scene(rng, int(rng.integers(200, 300)), int(rng.integers(260, 380)))
+        scenes.append((image, boxes))
+    return scenes
+
+
 def train_and_dev(train_dir, dev_dir, seed):
     """``(train samples, dev samples, how dev was made)`` as ``[(image_path, boxes), ...]`` lists.
 
@@ -130,7 +149,8 @@ def train_and_dev(train_dir, dev_dir, seed):
     return train, dev, note
 
 
-def finetune(train, dev=None, *, out_dir, init="shipped", epochs=10, batch_size=16, lr=2e-3, seed=0, quiet=False):
+def finetune(train, dev=None, *, out_dir, init="shipped", epochs=10, batch_size=16, lr=2e-3, seed=0, quiet=False,
+             base_mix=1.0):
     """Train with ``hub.Trainer``; return a summary dict (also in ``<out_dir>/metrics.json``).
 
     Args:
@@ -140,6 +160,8 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=10, batch_size=
             ``val`` split of ``train`` if it has one, else a seeded fifth of ``train``, held out.
         init: "shipped" (start from the module's weights, i.e. fine-tune),
             None (from scratch), or a checkpoint path.
+        base_mix: against forgetting, ``base_mix`` times as many daylight scenes of the base's
+            own kind (:func:`base_scenes`) are trained on next to yours (0: none; from scratch: none).
 
     Returns:
         dict with ``epochs``, ``train_images``, ``dev_images``, ``dev_map50`` (exact VOC
@@ -156,10 +178,12 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=10, batch_size=
     seed_everything(seed)
     out_dir = Path(out_dir)
     train_samples, dev_samples, dev_note = train_and_dev(train, dev, seed)
-    train_ds = VOCPedestrianDataset(train, augment=True, seed=seed, samples=train_samples)
+    mix = base_scenes(round(base_mix * len(train_samples)), seed) if init is not None and base_mix > 0 else []
+    train_ds = VOCPedestrianDataset(train, augment=True, seed=seed, samples=train_samples + mix)
     dev_images, dev_truths = held_out_set(samples=dev_samples)
     base_images, base_truths = held_out_set(**BASE_TASK)
-    say(f"training on {len(train_ds)} images, evaluating on {len(dev_samples)} ({dev_note})", quiet)
+    say(f"training on {len(train_samples)} images" + (f" and {len(mix)} base scenes" if mix else "")
+        + f", evaluating on {len(dev_samples)} ({dev_note})", quiet)
     start = SHIPPED_CHECKPOINT if init == "shipped" and SHIPPED_CHECKPOINT.is_file() else \
         (None if init == "shipped" else init)
     model = PedestrianFinetuneModel(start)
@@ -172,8 +196,11 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=10, batch_size=
     dev_ds = VOCPedestrianDataset(train, samples=dev_samples)
     trainer, seconds = _train(model, train_ds, dev_ds, measure["dev"], out_dir, epochs, batch_size, lr, quiet)
     after = {name: f(model.network) for name, f in measure.items()}
-    report = _report(start, dev_note, len(dev_samples), before, after, trainer, epochs, out_dir, seconds)
-    summary = {"epochs": epochs, "train_images": len(train_ds), "dev_images": len(dev_samples),
+    notes = [f"against forgetting: {len(mix)} daylight scenes drawn like the shipped weights' training data "
+             f"were trained on next to the {len(train_samples)} images of {train}"] if mix else []
+    report = _report(start, dev_note, len(dev_samples), before, after, trainer, epochs, out_dir, seconds, notes)
+    summary = {"epochs": epochs, "train_images": len(train_samples), "base_mix_images": len(mix),
+               "dev_images": len(dev_samples),
                "dev_map50": after["dev"], "before_map50": before["dev"], "base_before": before["base"],
                "base_after": after["base"], "best_epoch": trainer.best_epoch, "seconds": round(seconds, 1),
                "checkpoint": str(best_checkpoint_dir(out_dir))}
@@ -195,12 +222,12 @@ def _train(model, train_ds, dev_ds, dev_map50, out_dir, epochs, batch_size, lr, 
     return trainer, time.perf_counter() - started
 
 
-def _report(start, dev_note, dev_count, before, after, trainer, epochs, out_dir, seconds):
+def _report(start, dev_note, dev_count, before, after, trainer, epochs, out_dir, seconds, notes):
     report = FinetuneReport("course_pedestrian's Paddle CenterNet",
                             "the shipped weights" if start == SHIPPED_CHECKPOINT else str(start or "random weights"),
                             dev_note, epochs, trainer.best_epoch, str(out_dir),
                             f"hub.Module(name='course_pedestrian', detector='paddle', checkpoint='{out_dir}')",
-                            seconds)
+                            seconds, notes=notes)
     report.measure("your task", f"{dev_count} dev images", "mAP@0.5", before["dev"], after["dev"])
     report.measure("base task", f"{BASE_TASK['num_images']} synthetic scenes (seed {BASE_TASK['seed']})", "mAP@0.5",
                    before["base"], after["base"])
