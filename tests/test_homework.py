@@ -204,7 +204,7 @@ def test_hw05_slang_reviews_are_seeded_balanced_and_misread_by_the_shipped_modul
     network, vocab, config = sentiment.load_model()
     probs = sentiment.predict_probs(network, vocab, config, [text for text, _ in first])
     accuracy = np.mean((probs >= 0.5) == np.array([label for _, label in first]))
-    assert accuracy < 0.4  # measured 0.17-0.28: the shipped weights read slang the wrong way round
+    assert accuracy < 0.4  # measured 0.09-0.13 (seeds 0-2): the shipped weights read this slang the wrong way round
 
 
 @pytest.mark.slow

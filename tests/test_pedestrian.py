@@ -184,8 +184,8 @@ def test_module_returns_yolov3_pedestrian_format(paddle_module, scene):
     assert mean_average_precision([found], [boxes]) >= 0.5
 
 
-def test_default_detector_is_hog_and_reads_paths(module, tmp_path, scene):
-    assert module.detector_name == "hog"
+def test_default_detector_is_photo_and_reads_paths(module, tmp_path, scene):
+    assert module.detector_name == "photo"
     path = tmp_path / "scene.png"
     cv2.imwrite(str(path), scene[0])
     results = module.object_detection(paths=[str(path)], score_thresh=0.0)
@@ -278,8 +278,9 @@ def test_demo_saves_drawn_images_and_summarises(tmp_path, capsys):
     summary = demo(tmp_path, quiet=False)
     assert summary["images"] == 2 and summary["paddle_found"] >= 1
     assert 0 <= summary["hog_map50"] <= 1 and summary["paddle_map50"] >= 0.3
-    for name in summary["files"]:
+    for name in summary["files"] + summary["real_files"]:
         assert (tmp_path / name).is_file()
+    assert summary["real_people"] == 6 and summary["photo_found_real"] > summary["hog_found_real"]
     assert "pedestrian(s) found" in capsys.readouterr().out
 
 

@@ -35,9 +35,9 @@ def tsvs(tmp_path_factory):
 
 
 def _state(checkpoint):
-    import paddle
+    from paddle_course.common.safe_weights import load_state
 
-    return {k: v.numpy() for k, v in paddle.load(str(sentiment.resolve_checkpoint(checkpoint))).items()}
+    return load_state(sentiment.resolve_checkpoint(checkpoint))
 
 
 @pytest.mark.parametrize("num_samples,batch_size,world_size", [(TRAIN_TEXTS, BATCH, 2), (248, 16, 4), (40, 8, 2)])

@@ -27,38 +27,37 @@ import paddlehub as hub
 from paddle_course import sentiment
 from paddle_course.common.paths import hub_module_dir
 
-# The network inside the course_sentiment module (a character TextCNN, paddle_course/sentiment.py):
-# forward(token_ids) maps int64 ids [B, L] (0 = padding) to logits [B, 2] (0 negative, 1 positive).
+# The network inside the course_sentiment module (a BiLSTM over characters, bigrams and lexicon tags,
+# paddle_course/sentiment/network.py): forward(chars, bigrams, tags, lengths) maps int64 ids [B, L]
+# (0 = padding) and the lengths [B] to logits [B, 2] (0 negative, 1 positive).
 # Subclassing it keeps its layer names, so hub.Trainer's checkpoints load straight back into the module.
-SentimentCNN = sentiment.network_class()
+SentimentBiLSTM = sentiment.network_class()
 
 MODULE_DIR = hub_module_dir("course_sentiment")
-ASSETS = sentiment.shipped_model_dir()  # the module's model.pdparams, vocab.json and config.json
+ASSETS = sentiment.shipped_model_dir()  # the module's model.safetensors, vocab.json, lexicon.tsv and config.json
 # the module's hyper-parameters: its config.json on top of the defaults
 CONFIG = {**sentiment.DEFAULT_CONFIG, **json.loads((ASSETS / "config.json").read_text(encoding="utf-8"))}
-# a batch is at least as wide as the widest convolution filter
-MIN_LEN = max(CONFIG["kernel_sizes"])
 
 
 def network_arguments(config):
-    """The keyword arguments of ``SentimentCNN(vocab_size, ...)`` that ``config`` sets (embedding_dim, ...)."""
-    accepted = inspect.signature(SentimentCNN.__init__).parameters
+    """The keyword arguments of ``SentimentBiLSTM(num_chars, num_bigrams, ...)`` that ``config`` sets (char_dim, ...)."""
+    accepted = inspect.signature(SentimentBiLSTM.__init__).parameters
     return {key: value for key, value in config.items() if key in accepted}
 
 
 # --- 1. the data set --------------------------------------------------------
 
 class TsvDataset(paddle.io.Dataset):
-    """A ``text<TAB>label`` file as ``(token_ids, label)`` examples for ``hub.Trainer``.
+    """A ``text<TAB>label`` file as ``(chars, bigrams, tags, label)`` examples for ``hub.Trainer``.
 
     Read the whole file once, in ``__init__``, with ``sentiment.read_tsv(path)``: it
     returns ``[(text, label), ...]``, skips a ``text<TAB>label`` header, and raises
     ValueError naming the file and line of a bad line -- so a broken file fails
     before training starts.  Encode each text exactly as the module does when it
-    predicts: ``vocab.encode(sentiment.normalize_text(text), max_len)``.
+    predicts: ``vocab.encode(text)`` returns ``(chars, bigrams, tags)``.
     """
 
-    def __init__(self, path, vocab, max_len=200):
+    def __init__(self, path, vocab):
         super().__init__()
         # TODO: read the file, keep the encoded texts and the labels
         raise NotImplementedError("TODO: TsvDataset.__init__")
@@ -68,34 +67,35 @@ class TsvDataset(paddle.io.Dataset):
         raise NotImplementedError("TODO: TsvDataset.__len__")
 
     def __getitem__(self, index):
-        """``(token_ids, label)``: int64 ids of shape ``[n]``, and the label as ``np.int64``."""
+        """``(chars, bigrams, tags, label)``: three int64 arrays of shape ``[n]``, and the label as ``np.int64``."""
         # TODO: class ids must be int64 (F.cross_entropy takes int64 labels)
         raise NotImplementedError("TODO: TsvDataset.__getitem__")
 
 
 def collate(samples):
-    """hub.Trainer's ``collate_fn``: ``[(token_ids, label), ...]`` -> ``[ids [B, L], labels [B]]``.
+    """hub.Trainer's ``collate_fn``: ``[(chars, bigrams, tags, label), ...]`` ->
+    ``[chars [B, L], bigrams [B, L], tags [B, L], lengths [B], labels [B]]``.
 
     Texts differ in length, so the ids are right-padded with 0 up to the longest one.
     (Given: nothing to do here.)
     """
-    ids = sentiment.pad_batch([token_ids for token_ids, _ in samples], MIN_LEN)
-    labels = np.stack([label for _, label in samples])
-    return [ids, labels]
+    chars, bigrams, tags, lengths = sentiment.pad_batch([sample[:3] for sample in samples])
+    labels = np.stack([sample[3] for sample in samples])
+    return [chars, bigrams, tags, lengths, labels]
 
 
 # --- 2. the model's steps ---------------------------------------------------
 
-class SentimentClassifier(SentimentCNN):
+class SentimentClassifier(SentimentBiLSTM):
     """The module's network plus the two methods ``hub.Trainer`` calls on every batch.
 
-    ``batch`` is what ``collate`` made, as tensors: ``[token_ids [B, L], labels [B]]``.
+    ``batch`` is what ``collate`` made, as tensors: ``[chars, bigrams, tags, lengths, labels]``.
     """
 
     def training_step(self, batch, batch_idx):
         """``{"loss": L, "metrics": {"acc": acc}}`` for one training batch.
 
-        ``L = 1/B sum_i -log softmax(z_i)[y_i]`` with logits ``z = self(token_ids)``:
+        ``L = 1/B sum_i -log softmax(z_i)[y_i]`` with logits ``z = self(chars, bigrams, tags, lengths)``:
         ``F.cross_entropy(logits, labels)`` (it takes the logits and averages over the
         batch).  ``acc = 1/B sum_i [argmax z_i == y_i]``.  hub.Trainer calls
         ``loss.backward()``, so the loss must stay a Tensor.
@@ -117,10 +117,11 @@ def pretrained_model():
     Return the model in eval mode, ready to predict like ``hub.Module``
     (hub.Trainer switches it to train mode itself).
     """
-    vocab = sentiment.Vocab.load(ASSETS / "vocab.json")
+    vocab = sentiment.Vocab.load(ASSETS / "vocab.json", sentiment.Lexicon.load(ASSETS / "lexicon.tsv"))
     config = dict(CONFIG)
-    # TODO: model = SentimentClassifier(len(vocab), **network_arguments(config)); load ASSETS / "model.pdparams"
-    #       into it (paddle.load, then model.set_state_dict), switch dropout off (model.eval()), return
+    # TODO: model = SentimentClassifier(len(vocab), vocab.num_bigrams, **network_arguments(config)); load
+    #       ASSETS / "model.safetensors" into it (sentiment.load_weights, then model.set_state_dict),
+    #       switch dropout off (model.eval()), return
     raise NotImplementedError("TODO: pretrained_model")
 
 
@@ -130,14 +131,14 @@ def finetune(train_path, dev_path, out_dir, epochs=2, batch_size=32, lr=2e-3, se
     """Fine-tune the shipped weights on ``train_path``; return ``(best model, best dev accuracy)``.
 
     1. seed ``paddle``, ``np.random`` and ``random`` with ``seed`` (dropout and hub.Trainer's shuffling);
-    2. ``model, vocab, config = pretrained_model()``; a ``TsvDataset`` for each file (``config["max_len"]``);
+    2. ``model, vocab, config = pretrained_model()``; a ``TsvDataset`` for each file;
     3. ``paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())``;
     4. ``hub.Trainer(model, optimizer, checkpoint_dir=str(out_dir), use_vdl=False)`` and
        ``trainer.train(train_dataset, epochs=epochs, batch_size=batch_size, eval_dataset=dev_dataset,
        save_interval=1, collate_fn=collate)``: it evaluates on dev after every epoch and writes
        ``out_dir/epoch_N/`` and ``out_dir/best_model/`` (the epoch with the best dev accuracy);
     5. after training the model holds the LAST epoch's weights: load ``best_model/model.pdparams``
-       into it, ``model.eval()``, and return it with ``trainer.best_metrics["acc"]``.
+       into it (``sentiment.load_weights``), ``model.eval()``, and return it with ``trainer.best_metrics["acc"]``.
     """
     # TODO
     raise NotImplementedError("TODO: finetune")

@@ -18,69 +18,70 @@ import paddlehub as hub
 from paddle_course import sentiment
 from paddle_course.common.paths import hub_module_dir
 
-# The network inside the course_sentiment module (a character TextCNN, paddle_course/sentiment.py):
-# forward(token_ids) maps int64 ids [B, L] (0 = padding) to logits [B, 2] (0 negative, 1 positive).
+# The network inside the course_sentiment module (a BiLSTM over characters, bigrams and lexicon tags,
+# paddle_course/sentiment/network.py): forward(chars, bigrams, tags, lengths) maps int64 ids [B, L]
+# (0 = padding) and the lengths [B] to logits [B, 2] (0 negative, 1 positive).
 # Subclassing it keeps its layer names, so hub.Trainer's checkpoints load straight back into the module.
-SentimentCNN = sentiment.network_class()
+SentimentBiLSTM = sentiment.network_class()
 
 MODULE_DIR = hub_module_dir("course_sentiment")
-ASSETS = sentiment.shipped_model_dir()  # the module's model.pdparams, vocab.json and config.json
+ASSETS = sentiment.shipped_model_dir()  # the module's model.safetensors, vocab.json, lexicon.tsv and config.json
 # the module's hyper-parameters: its config.json on top of the defaults
 CONFIG = {**sentiment.DEFAULT_CONFIG, **json.loads((ASSETS / "config.json").read_text(encoding="utf-8"))}
-# a batch is at least as wide as the widest convolution filter
-MIN_LEN = max(CONFIG["kernel_sizes"])
 
 
 def network_arguments(config):
-    """The keyword arguments of ``SentimentCNN(vocab_size, ...)`` that ``config`` sets (embedding_dim, ...)."""
-    accepted = inspect.signature(SentimentCNN.__init__).parameters
+    """The keyword arguments of ``SentimentBiLSTM(num_chars, num_bigrams, ...)`` that ``config`` sets (char_dim, ...)."""
+    accepted = inspect.signature(SentimentBiLSTM.__init__).parameters
     return {key: value for key, value in config.items() if key in accepted}
 
 
 # --- 1. the data set --------------------------------------------------------
 
 class TsvDataset(paddle.io.Dataset):
-    """A ``text<TAB>label`` file as ``(token_ids, label)`` examples for ``hub.Trainer``.
+    """A ``text<TAB>label`` file as ``(chars, bigrams, tags, label)`` examples for ``hub.Trainer``.
 
     The file is read once, in ``__init__``, with ``sentiment.read_tsv`` (it skips a
     ``text<TAB>label`` header and raises ValueError naming the file and line of a
     bad line).  Each text is encoded exactly as the module encodes it when it
-    predicts: ``vocab.encode(sentiment.normalize_text(text), max_len)``.
+    predicts: ``vocab.encode(text)`` -> ``(chars, bigrams, tags)``.
     """
 
-    def __init__(self, path, vocab, max_len=200):
+    def __init__(self, path, vocab):
         super().__init__()
         pairs = sentiment.read_tsv(path)
-        self.token_ids = [vocab.encode(sentiment.normalize_text(text), max_len) for text, _ in pairs]
+        self.encoded = [vocab.encode(text) for text, _ in pairs]
         self.labels = [label for _, label in pairs]
 
     def __len__(self):
         return len(self.labels)
 
     def __getitem__(self, index):
-        """``(token_ids, label)``: int64 ids of shape ``[n]``, and the label as ``np.int64``."""
-        return self.token_ids[index], np.int64(self.labels[index])
+        """``(chars, bigrams, tags, label)``: three int64 arrays of shape ``[n]``, and the label as ``np.int64``."""
+        chars, bigrams, tags = self.encoded[index]
+        return chars, bigrams, tags, np.int64(self.labels[index])
 
 
 def collate(samples):
-    """hub.Trainer's ``collate_fn``: ``[(token_ids, label), ...]`` -> ``[ids [B, L], labels [B]]``.
+    """hub.Trainer's ``collate_fn``: ``[(chars, bigrams, tags, label), ...]`` ->
+    ``[chars [B, L], bigrams [B, L], tags [B, L], lengths [B], labels [B]]``.
 
     Texts differ in length, so the ids are right-padded with 0 up to the longest one.
     """
-    ids = sentiment.pad_batch([token_ids for token_ids, _ in samples], MIN_LEN)
-    labels = np.stack([label for _, label in samples])
-    return [ids, labels]
+    chars, bigrams, tags, lengths = sentiment.pad_batch([sample[:3] for sample in samples])
+    labels = np.stack([sample[3] for sample in samples])
+    return [chars, bigrams, tags, lengths, labels]
 
 
 # --- 2. the model's steps ---------------------------------------------------
 
-class SentimentClassifier(SentimentCNN):
+class SentimentClassifier(SentimentBiLSTM):
     """The module's network plus the two methods ``hub.Trainer`` calls on every batch."""
 
     def loss_and_accuracy(self, batch):
         """``L = 1/B sum_i -log softmax(z_i)[y_i]`` and ``acc = 1/B sum_i [argmax z_i == y_i]``."""
-        token_ids, labels = batch
-        logits = self(token_ids)  # [B, 2]
+        *inputs, labels = batch  # chars, bigrams, tags, lengths
+        logits = self(*inputs)  # [B, 2]
         labels = labels.reshape([-1])  # [B]: compared with argmax [B], never [B, 1] (that broadcasts to [B, B])
         loss = F.cross_entropy(logits, labels)  # takes the logits, softmax is inside; mean over the batch
         accuracy = (logits.argmax(axis=1) == labels).astype("float32").mean()
@@ -105,10 +106,10 @@ def pretrained_model():
     The model is returned in eval mode, ready to predict like ``hub.Module``
     (hub.Trainer switches it to train mode itself).
     """
-    vocab = sentiment.Vocab.load(ASSETS / "vocab.json")
+    vocab = sentiment.Vocab.load(ASSETS / "vocab.json", sentiment.Lexicon.load(ASSETS / "lexicon.tsv"))
     config = dict(CONFIG)
-    model = SentimentClassifier(len(vocab), **network_arguments(config))
-    model.set_state_dict(paddle.load(str(ASSETS / "model.pdparams")))
+    model = SentimentClassifier(len(vocab), vocab.num_bigrams, **network_arguments(config))
+    model.set_state_dict(sentiment.load_weights(ASSETS / "model.safetensors"))  # tensors only: runs no code
     model.eval()  # dropout off
     return model, vocab, config
 
@@ -132,14 +133,14 @@ def finetune(train_path, dev_path, out_dir, epochs=2, batch_size=32, lr=2e-3, se
     """
     set_seed(seed)
     model, vocab, config = pretrained_model()
-    train_dataset = TsvDataset(train_path, vocab, config["max_len"])
-    dev_dataset = TsvDataset(dev_path, vocab, config["max_len"])
+    train_dataset = TsvDataset(train_path, vocab)
+    dev_dataset = TsvDataset(dev_path, vocab)
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
     trainer = hub.Trainer(model, optimizer, checkpoint_dir=str(out_dir), use_vdl=False)
     trainer.train(train_dataset, epochs=epochs, batch_size=batch_size, eval_dataset=dev_dataset,
                   save_interval=1, log_interval=10, collate_fn=collate)
     # after the loop the model holds the LAST epoch's weights; the best dev epoch may be an earlier one
-    model.set_state_dict(paddle.load(os.path.join(str(out_dir), "best_model", "model.pdparams")))
+    model.set_state_dict(sentiment.load_weights(os.path.join(str(out_dir), "best_model", "model.pdparams")))
     model.eval()
     return model, float(trainer.best_metrics["acc"])
 

@@ -35,35 +35,65 @@ def default_data_file():
 def read_table(path=None):
     """Read a whitespace-separated table of 14 numeric columns.
 
+    Streamed in two passes, line by line: the first counts the rows (and finds
+    binary or non-UTF-8 input), the second parses each row straight into one
+    preallocated ``float64`` array.  Peak memory is that array, not a Python
+    list of floats (which needed > 4 GB for a 1 GB file).
+
     Every problem is reported with the file and line it is on, so a learner who
     edits the file by hand knows where to look.
     """
     path = Path(path) if path is not None else default_data_file()
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such data file")
-    rows = []
+    rows = np.empty((_count_rows(path), NUM_COLUMNS), dtype=np.float64)
+    if rows.shape[0] == 0:
+        raise ValueError(f"{path}: the file has no data rows")
+    index = 0
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
             fields = line.split()
             if not fields:
                 continue  # blank lines carry no house
-            if len(fields) != NUM_COLUMNS:
-                raise ValueError(
-                    f"{path}, line {line_no}: expected {NUM_COLUMNS} columns "
-                    f"({' '.join(COLUMN_NAMES)}), found {len(fields)}"
-                )
-            try:
-                values = [float(v) for v in fields]
-            except ValueError:
-                bad = next(v for v in fields if not _is_float(v))
-                raise ValueError(f"{path}, line {line_no}: {bad!r} is not a number") from None
-            for name, value in zip(COLUMN_NAMES, values):
-                if not np.isfinite(value):
-                    raise ValueError(f"{path}, line {line_no}: column {name} is {value} (NaN/inf not allowed)")
-            rows.append(values)
-    if not rows:
-        raise ValueError(f"{path}: the file has no data rows")
-    return np.asarray(rows, dtype=np.float64)
+            rows[index] = _parse_row(fields, path, line_no)
+            index += 1
+    if index != rows.shape[0]:
+        raise ValueError(f"{path}: the file changed while it was read ({rows.shape[0]} rows, then {index})")
+    return rows
+
+
+def _count_rows(path):
+    """The number of non-blank lines; a clear error for binary or non-UTF-8 input."""
+    count, line_no = 0, 0
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if "\0" in line:
+                    raise ValueError(f"{path}, line {line_no}: a NUL byte; this is a binary file, not a "
+                                     f"text table of {NUM_COLUMNS} numeric columns")
+                if not line.isspace():
+                    count += 1
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not a UTF-8 text table (byte {error.start} after line {line_no} is "
+                         f"{error.object[error.start:error.start + 1]!r}); is it a binary file?") from None
+    return count
+
+
+def _parse_row(fields, path, line_no):
+    if len(fields) != NUM_COLUMNS:
+        raise ValueError(
+            f"{path}, line {line_no}: expected {NUM_COLUMNS} columns "
+            f"({' '.join(COLUMN_NAMES)}), found {len(fields)}"
+        )
+    try:
+        values = [float(v) for v in fields]
+    except ValueError:
+        bad = next(v for v in fields if not _is_float(v))
+        raise ValueError(f"{path}, line {line_no}: {bad!r} is not a number") from None
+    for name, value in zip(COLUMN_NAMES, values):
+        if not np.isfinite(value):
+            raise ValueError(f"{path}, line {line_no}: column {name} is {value} (NaN/inf not allowed)")
+    return values
 
 
 def _is_float(text):
@@ -130,18 +160,27 @@ class BostonDataset:
 
 def load_dataset(path=None, ratio=0.8):
     """Read, split (first ``ratio`` of the rows for training, as in the course) and normalise."""
+    _check_ratio(ratio)
+    rows = read_table(path)
+    offset = _split_offset(rows, ratio, path)
+    raw_training, raw_test = rows[:offset], rows[offset:]
+    stats = Normalizer.fit(raw_training)  # training rows only: no test leakage
+    return BostonDataset(stats.transform(raw_training), stats.transform(raw_test), stats, raw_training, raw_test)
+
+
+def _check_ratio(ratio):
     if not isinstance(ratio, (int, float)) or not 0 < ratio < 1:
         raise ValueError(f"ratio must be a number strictly between 0 and 1, got {ratio!r}")
-    rows = read_table(path)
+
+
+def _split_offset(rows, ratio, path):
     offset = int(rows.shape[0] * ratio)
     if offset < 2 or rows.shape[0] - offset < 1:
         raise ValueError(
             f"{path or default_data_file()}: {rows.shape[0]} rows are too few to split with ratio={ratio} "
             f"(need at least 2 training rows and 1 test row)"
         )
-    raw_training, raw_test = rows[:offset], rows[offset:]
-    stats = Normalizer.fit(raw_training)  # training rows only: no test leakage
-    return BostonDataset(stats.transform(raw_training), stats.transform(raw_test), stats, raw_training, raw_test)
+    return offset
 
 
 def load_data(path=None, ratio=0.8):
@@ -150,8 +189,14 @@ def load_data(path=None, ratio=0.8):
     Returns two float64 arrays of shape ``(N, 14)``; the last column is the
     normalised price.  Use :func:`load_dataset` to also get the statistics.
     """
-    dataset = load_dataset(path, ratio)
-    return dataset.training_data, dataset.test_data
+    _check_ratio(ratio)
+    rows = read_table(path)
+    offset = _split_offset(rows, ratio, path)
+    stats = Normalizer.fit(rows[:offset])  # training rows only: no test leakage
+    # normalised in place (the same arithmetic as Normalizer.transform): no second copy of a large table
+    rows -= stats.avgs
+    rows /= stats.ranges
+    return rows[:offset], rows[offset:]
 
 
 def split_xy(data):

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "sentiment",
     "detect",
     "ocr",
+    "waybill",
     "finetune",
     "serve",
     "hub",

@@ -8,7 +8,8 @@ from paddle_course.detection.detectors import DEFAULT_DETECTOR, DETECTORS
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "detect", help="pedestrian detection: HOG+SVM on photos, a small Paddle CenterNet (course 3.2)",
+        "detect", help="pedestrian detection: SSDLite for photos, classic HOG+SVM, a small Paddle CenterNet "
+        "(course 3.2)",
         description="Detect pedestrians with the course_pedestrian detectors, make a synthetic Pascal VOC "
         "data set, or measure a detector's mAP@0.5.")
     commands = parser.add_subparsers(dest="detect_command", metavar="SUBCOMMAND")
@@ -54,10 +55,20 @@ def register(subparsers):
 
 def _add_detector_options(parser, default=DEFAULT_DETECTOR):
     parser.add_argument("--detector", choices=DETECTORS, default=default,
-                        help=f"hog: OpenCV's pretrained people detector; paddle: the course's CenterNet "
-                        f"(default: {default})")
+                        help=f"photo: SSDLite-MobileNetV2 for real photos; hog: OpenCV's classic HOG+SVM "
+                        f"people detector; paddle: the course's small CenterNet (default: {default})")
     parser.add_argument("--checkpoint", type=Path, default=None,
-                        help="weights for --detector paddle (default: the shipped ones)")
+                        help="weights for --detector photo or paddle, or a `finetune pedestrian` folder "
+                        "(default: the shipped ones)")
+    parser.add_argument("--engine", choices=("dygraph", "inference"), default=None,
+                        help="photo: run the Layer (dygraph, default) or Paddle Inference (about 3x faster; "
+                        "exported once into ~/.cache/paddle_course)")
+    parser.add_argument("--tiles", action="store_true",
+                        help="photo: also look at 2x2 overlapping tiles (finds smaller people, 5x slower)")
+
+
+def _photo_options(args):
+    return {"engine": args.engine, "tiles": (2, 2) if args.tiles else None}
 
 
 def _check_checkpoint(args):
@@ -70,7 +81,8 @@ def _run(args):
     _check_checkpoint(args)
     from paddle_course.detection.predict import detect_files
 
-    results = detect_files(paths, args.detector, args.checkpoint, args.score_thresh, args.out)
+    results = detect_files(paths, args.detector, args.checkpoint, args.score_thresh, args.out,
+                           **_photo_options(args))
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0
@@ -99,8 +111,13 @@ def _evaluate(args):
     positive_int("--num-images", args.num_images)
     from paddle_course.detection.evaluate import evaluate_detector
 
-    result = evaluate_detector(args.detector, voc_dir=args.voc, split=args.split,
-                                         checkpoint=args.checkpoint, num_images=args.num_images, seed=args.seed)
+    detector = args.detector
+    if any(_photo_options(args).values()):
+        from paddle_course.detection.detectors import load_detector
+
+        detector = load_detector(args.detector, args.checkpoint, **_photo_options(args))
+    result = evaluate_detector(detector, voc_dir=args.voc, split=args.split,
+                               checkpoint=args.checkpoint, num_images=args.num_images, seed=args.seed)
     print(f"{result['detector']}: mAP@0.5 = {result['map50']:.3f} on {result['images']} images, "
           f"{result['images_per_second']:.1f} images/s")
     return 0

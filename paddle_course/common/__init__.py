@@ -8,11 +8,14 @@ importing this package imports none of its modules: each one is imported where i
 * ``progress``    -- progress bars and progress lines (``--quiet``), library noise kept down
 * ``plots``       -- matplotlib without a screen, and the fonts the figures use
 * ``images``      -- read, check, decode (base64), encode and save images: one set of rules
-* ``checkpoints`` -- find ``model.pdparams`` (a file, a folder, ``best_model/``, ``epoch_N/``); load; save atomically
+* ``checkpoints`` -- find ``model.pdparams`` (a file, a folder, ``best_model/``, ``epoch_N/``); load without
+                    running code (through ``safe_weights``); save atomically
+* ``safe_weights`` -- safetensors/npz weights, and the restricted unpickler for user-given pickles
 * ``seeding``     -- one call seeds Python, NumPy and Paddle
 * ``parallel``    -- data-parallel plumbing: ranks, per-process batches, gradient averaging, dropout replay
-* ``trainer``     -- ``hub.Trainer`` with atomic checkpoints, the best dev epoch (the start included) chosen on
-  the exact dev metric, and its data-parallel variant (course 3.3)
+* ``trainer``     -- ``hub.Trainer`` with atomic checkpoints, a resume that runs no code, best + last N
+                    epochs kept, the best dev epoch (the start included) chosen on the exact dev metric;
+                    and its data-parallel variant (course 3.3)
 * ``finetune_report`` -- what every fine-tune reports: dev held out if not given, your task and the base task
   before and after
 * ``inputs``      -- files and numbers a learner typed, checked with pathlib before anything heavy loads

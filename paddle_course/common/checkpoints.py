@@ -6,12 +6,24 @@ Every model of the course takes the same kinds of ``checkpoint``:
 * a folder holding ``model.pdparams`` (``train --out``, or one ``epoch_N/`` / ``best_model/``
   folder of ``hub.Trainer``);
 * a fine-tune output folder, where ``best_model/`` wins over the latest ``epoch_N/``.
+
+A folder may hold ``model.safetensors`` instead of (or besides) ``model.pdparams``; the
+safetensors file wins.  Every weights file is read through
+:mod:`paddle_course.common.safe_weights`: ``.safetensors``/``.npz`` cannot carry code, and a
+``.pdparams``/``.pdopt``/``.pkl`` goes through a restricted unpickler that refuses anything
+but arrays, plain containers and numbers (:class:`UnsafeWeightsError`, naming the file)
+before anything in it runs.  Nothing here calls ``paddle.load``.
 """
 from pathlib import Path
 
+import numpy as np
+
+from paddle_course.common import safe_weights
 from paddle_course.common.fileio import atomic_path
+from paddle_course.common.safe_weights import UnsafeWeightsError  # noqa: F401  (re-exported for callers)
 
 PARAMS_FILE = "model.pdparams"
+SAFE_PARAMS_FILE = "model.safetensors"
 
 
 def _epoch_number(folder):
@@ -36,9 +48,10 @@ def find_weights(checkpoint):
         return path
     if not path.is_dir():
         raise FileNotFoundError(f"checkpoint {path}: no such file or folder (no model.pdparams found)")
-    for candidate in (path / PARAMS_FILE, path / "best_model" / PARAMS_FILE):
-        if candidate.is_file():
-            return candidate
+    for folder in (path, path / "best_model"):
+        for name in (SAFE_PARAMS_FILE, PARAMS_FILE):
+            if (folder / name).is_file():
+                return folder / name
     latest = latest_epoch_dir(path)
     if latest is not None:
         return latest / PARAMS_FILE
@@ -57,17 +70,59 @@ def best_checkpoint_dir(trainer_dir):
 
 
 def load_state(checkpoint):
-    """``(path, state dict)`` of the weights ``checkpoint`` means, read with ``paddle.load``."""
+    """``(path, state dict of paddle Tensors)`` of the weights ``checkpoint`` means.
+
+    Read without running anything in the file (see the module docstring); raises
+    :class:`UnsafeWeightsError` naming the file if it is not plain weights.
+    """
+    path = find_weights(checkpoint)
+    return path, safe_weights.to_paddle(safe_weights.load_state(path))
+
+
+def load_weights(path):
+    """The state dict (paddle Tensors) in one weights file, code refused; for ``set_state_dict``."""
+    return safe_weights.to_paddle(safe_weights.load_state(path))
+
+
+def load_optimizer_state(path):
+    """An optimizer's state (``model.pdopt``) as ``paddle.load`` returns it, through the restricted unpickler.
+
+    Arrays become Tensors, plain values (the LR scheduler's dict) stay as they are;
+    paddle.save's table of structured names is dropped, as ``paddle.load`` does.
+    """
     import paddle
 
-    path = find_weights(checkpoint)
-    return path, paddle.load(str(path))
+    value = safe_weights.load_pickle(path)
+    if not isinstance(value, dict):
+        raise UnsafeWeightsError(f"{path}: holds a {type(value).__name__}, not an optimizer state dict")
+    state = {}
+    for key, item in value.items():
+        if key == safe_weights.PADDLE_NAME_TABLE:
+            continue
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            item = item[1]
+        state[key] = paddle.to_tensor(item) if isinstance(item, np.ndarray) else item
+    return state
+
+
+def load_metrics(path):
+    """hub.Trainer's ``metrics.pkl`` (a dict of metric -> number) through the restricted unpickler."""
+    value = safe_weights.load_pickle(path)
+    if not isinstance(value, dict):
+        raise UnsafeWeightsError(f"{path}: holds a {type(value).__name__}, not hub.Trainer's metrics dict")
+    return value
 
 
 def save_state(state_dict, path):
-    """``paddle.save`` to ``path`` atomically: an interrupted save leaves the previous file intact."""
+    """Save weights to ``path`` atomically: an interrupted save leaves the previous file intact.
+
+    ``.safetensors``/``.npz`` are written code-free (:func:`safe_weights.save_state`); a
+    ``.pdparams`` with ``paddle.save`` (still read back through the restricted unpickler).
+    """
     import paddle
 
+    if Path(path).suffix.lower() in (".safetensors", ".npz"):
+        return safe_weights.save_state(state_dict, path)
     with atomic_path(path) as tmp:
         paddle.save(state_dict, str(tmp))
     return Path(path)

@@ -145,8 +145,9 @@ def replay_random_draws_of_other_ranks(model, rank, world_size):
     ``b`` rows per dropout layer and step, nothing next to the forward pass.
 
     Valid when every rank's dropout input has the same shape (true for inputs
-    ``[b, features]``, as in ``SentimentCNN``; a dropout on sequences padded
-    per batch, ``[b, L_r, E]``, would draw ``L_r``-dependent counts) and the
+    ``[b, features]``, and for ``[b, max_len, E]``: the sentiment fine-tune pads every batch to
+    ``max_len``; a dropout on sequences padded per batch, ``[b, L_r, E]``, would draw
+    ``L_r``-dependent counts) and the
     layers of :data:`RANDOM_LAYERS` are the only consumers of randomness during
     training.  Returns the hook handles (``handle.remove()`` undoes them).
     """

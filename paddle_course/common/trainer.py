@@ -1,9 +1,10 @@
 """``hub.Trainer`` made safe and honest for the course's fine-tunes (course 3.3, PaddleHub's Fine-tune API).
 
-* :func:`atomic_trainer` -- ``hub.Trainer`` whose checkpoints are written atomically, and which,
-  given a ``dev_metric``, chooses the best epoch on the exact metric of the whole dev set,
-  counts the starting weights as epoch 0 (a fine-tune never keeps weights that are worse on
-  dev than where it started), and says what it resumes from instead of PaddleHub's
+* :func:`atomic_trainer` -- ``hub.Trainer`` whose checkpoints are written atomically, read
+  back on resume without running code, and pruned to the best and the last few epochs; and
+  which, given a ``dev_metric``, chooses the best epoch on the exact metric of the whole dev
+  set, counts the starting weights as epoch 0 (a fine-tune never keeps weights that are worse
+  on dev than where it started), and says what it resumes from instead of PaddleHub's
   "checkpoint not found, start from scratch" when it starts from pre-trained weights;
 * :func:`hub_data_parallel_trainer` -- the same, trained data-parallel over the ranks of
   ``python -m paddle.distributed.launch`` with the numbers of one process;
@@ -18,22 +19,42 @@ import functools
 import json
 import os
 import pickle
+import shutil
 import time
 import warnings
 
 from paddle_course.common import parallel
+from paddle_course.common.checkpoints import load_metrics, load_optimizer_state, load_weights
 from paddle_course.common.fileio import atomic_dir, atomic_path
 
-
+KEEP_LAST_EPOCHS = 2
 BEST_EPOCH_FILE = "best_epoch.json"  # next to hub.Trainer's metrics.pkl: which epoch best_model/ is
 
 
 class _CourseTrainerSteps:
     """What :func:`atomic_trainer` adds to ``hub.Trainer`` (a mixin: defined without importing PaddleHub)."""
 
-    def __init__(self, model, optimizer, *args, dev_metric=None, **kwargs):
+    def __init__(self, model, optimizer, *args, dev_metric=None, keep_last_epochs=KEEP_LAST_EPOCHS, **kwargs):
+        if keep_last_epochs is not None and keep_last_epochs < 1:
+            raise ValueError(f"keep_last_epochs must be at least 1 (the folder resumes from the last), "
+                             f"got {keep_last_epochs}")
+        self.keep_last_epochs = keep_last_epochs
         self.dev_metric, self.best_epoch, self.dev_history = dev_metric, None, []
         super().__init__(model, optimizer, *args, **kwargs)
+
+    def load_model(self, load_dir):
+        self.model.set_state_dict(load_weights(os.path.join(load_dir, "model.pdparams")))
+        self.optimizer.set_state_dict(load_optimizer_state(os.path.join(load_dir, "model.pdopt")))
+
+    def _load_metrics(self):
+        metrics_file = os.path.join(self.checkpoint_dir, "metrics.pkl")
+        if os.path.exists(metrics_file):
+            self.best_metrics = load_metrics(metrics_file)
+
+    def _save_checkpoint(self):
+        super()._save_checkpoint()
+        if self.keep_last_epochs is not None:
+            prune_epochs(self.checkpoint_dir, self.keep_last_epochs)
 
     def _load_checkpoint(self):
         from paddlehub.utils.log import logger
@@ -106,6 +127,13 @@ def atomic_trainer():
       place, so an interrupted save leaves a half-written checkpoint that the next run resumes
       from.  Here each folder is written next to its final name and renamed into place, and
       ``metrics.pkl`` likewise: a crash leaves the previous checkpoint intact.
+    * Resuming a folder (hub.Trainer's ``_load_checkpoint``) reads ``metrics.pkl``,
+      ``epoch_N/model.pdparams`` and ``model.pdopt`` through the restricted unpickler of
+      :mod:`paddle_course.common.safe_weights` instead of ``pickle.load``/``paddle.load``: a
+      crafted file left in the folder is refused (``UnsafeWeightsError`` naming it) and
+      nothing in it runs.
+    * ``keep_last_epochs`` (default :data:`KEEP_LAST_EPOCHS`; None keeps all): after each
+      save only the newest that many ``epoch_N/`` folders stay; ``best_model/`` always stays.
     * ``dev_metric(model) -> {name: value, ...}`` (the first name is the one that chooses):
       hub.Trainer's own evaluation averages ``validation_step``'s metric over batches, which for
       a metric like mAP is not the metric of the whole set (a fine-tune logged ``best
@@ -123,6 +151,23 @@ def atomic_trainer():
     import paddlehub as hub
 
     return type("AtomicTrainer", (_CourseTrainerSteps, hub.Trainer), {"__doc__": atomic_trainer.__doc__})
+
+
+def prune_epochs(checkpoint_dir, keep_last):
+    """Remove every ``epoch_N/`` in ``checkpoint_dir`` but the ``keep_last`` highest ``N``; returns the removed.
+
+    ``best_model/`` and anything not named ``epoch_N`` are left alone.  (One sentiment run
+    that kept every epoch grew to 639 MB.)
+    """
+    epochs = []
+    for entry in os.scandir(checkpoint_dir):
+        number = entry.name[len("epoch_"):]
+        if entry.is_dir() and entry.name.startswith("epoch_") and number.isdigit():
+            epochs.append((int(number), entry.path))
+    removed = [path for _, path in sorted(epochs)[:-keep_last]]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 def _latest_epoch(checkpoint_dir):
@@ -169,6 +214,23 @@ def train_keeping_best(trainer, train_dataset, dev_dataset, *, epochs, batch_siz
         trainer.train(train_dataset, epochs=epochs, batch_size=batch_size, eval_dataset=dev_dataset,
                       log_interval=max(1, log_interval), save_interval=1, collate_fn=collate_fn)
     return trainer
+
+
+def prune_epochs(checkpoint_dir, keep_last):
+    """Remove every ``epoch_N/`` in ``checkpoint_dir`` but the ``keep_last`` highest ``N``; returns the removed.
+
+    ``best_model/`` and anything not named ``epoch_N`` are left alone.  (One sentiment run
+    that kept every epoch grew to 639 MB.)
+    """
+    epochs = []
+    for entry in os.scandir(checkpoint_dir):
+        number = entry.name[len("epoch_"):]
+        if entry.is_dir() and entry.name.startswith("epoch_") and number.isdigit():
+            epochs.append((int(number), entry.path))
+    removed = [path for _, path in sorted(epochs)[:-keep_last]]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 @functools.cache

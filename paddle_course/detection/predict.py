@@ -35,18 +35,19 @@ def detect_images(detector, images, names, score_thresh=0.5, visualization=False
     return results
 
 
-def detect_files(paths, detector=DEFAULT_DETECTOR, checkpoint=None, score_thresh=0.5, out_dir=None):
+def detect_files(paths, detector=DEFAULT_DETECTOR, checkpoint=None, score_thresh=0.5, out_dir=None, **options):
     """Detect pedestrians in image files (``paddle-course detect run``); a folder stands for its images.
 
     Returns the module's result list (one dict per file, see
     ``CoursePedestrian.object_detection``) with an extra ``path`` key; with
-    ``out_dir`` each file is also saved there with its boxes drawn.
+    ``out_dir`` each file is also saved there with its boxes drawn. ``options``
+    (``engine``, ``size``, ``tiles``) go to the photo detector (``load_detector``).
     """
     if not paths:
         raise ValueError("give at least one image file")
     paths = image_files(paths)
     images = [read_image(path) for path in paths]  # a bad file is reported before the detector loads
-    model = load_detector(detector, checkpoint)
+    model = load_detector(detector, checkpoint, **options)
     results = detect_images(model, images, [str(p) for p in paths], score_thresh,
                             visualization=out_dir is not None, output_dir=out_dir or "detection_result")
     for path, result in zip(paths, results):

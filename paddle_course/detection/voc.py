@@ -48,8 +48,12 @@ def _number(element, tag, where):
         raise ValueError(f"{where}: <{tag}> is not a number: {child.text.strip()!r}") from None
 
 
-def read_voc_annotation(path, image_shape=None):
+def read_voc_annotation(path, image_shape=None, with_difficult=False):
     """Boxes of one XML file as a float32 array ``[N, 4]`` (xmin, ymin, xmax, ymax).
+
+    With ``with_difficult`` the result is ``(boxes, difficult)``, ``difficult`` a bool
+    array ``[N]`` from ``<difficult>1</difficult>`` (VOC: tiny, mostly hidden or too
+    blurred; the metric ignores such boxes and the detections on them).
 
     ``image_shape`` (height, width) is the real image size; when given it is the
     one the boxes are checked against, else ``<size>`` of the XML is used.
@@ -75,7 +79,7 @@ def read_voc_annotation(path, image_shape=None):
     objects = root.findall("object")
     if not objects:
         raise ValueError(f"{path}: no <object> in the annotation (every training image needs a box)")
-    boxes = []
+    boxes, difficult = [], []
     for number, obj in enumerate(objects, start=1):
         where = f"{path}: object {number}"
         name = (obj.findtext("name") or "").strip()
@@ -89,6 +93,9 @@ def read_voc_annotation(path, image_shape=None):
             raise ValueError(f"{where}: box ({xmin:g}, {ymin:g}, {xmax:g}, {ymax:g}) is outside the image "
                              f"of {int(width)}x{int(height)} pixels or empty")
         boxes.append((xmin, ymin, xmax, ymax))
+        difficult.append((obj.findtext("difficult") or "0").strip() == "1")
+    if with_difficult:
+        return np.asarray(boxes, dtype="float32"), np.asarray(difficult, dtype=bool)
     return np.asarray(boxes, dtype="float32")
 
 
@@ -107,13 +114,15 @@ def read_split(voc_dir, split="train"):
     return ids
 
 
-def load_voc(voc_dir, split="train"):
-    """``[(image_path, boxes[N, 4]), ...]`` of one split, every file checked up front."""
+def load_voc(voc_dir, split="train", with_difficult=False):
+    """``[(image_path, boxes[N, 4]), ...]`` of one split, every file checked up front;
+    with ``with_difficult`` ``[(image_path, boxes, difficult[N]), ...]``."""
     voc_dir = Path(voc_dir)
     samples = []
     for image_id in read_split(voc_dir, split):
         image_path = voc_dir / "JPEGImages" / f"{image_id}.jpg"
         image = read_image(image_path)
-        boxes = read_voc_annotation(voc_dir / "Annotations" / f"{image_id}.xml", image.shape)
-        samples.append((image_path, boxes))
+        annotation = read_voc_annotation(voc_dir / "Annotations" / f"{image_id}.xml", image.shape,
+                                         with_difficult)
+        samples.append((image_path, *annotation) if with_difficult else (image_path, annotation))
     return samples

@@ -279,11 +279,12 @@ class Helpers:
             return function(*args, **kwargs)
 
     @staticmethod
-    def make_vocab(agent, chars):
-        """hw05: a course ``Vocab`` of ``chars``, made here for the learner's ``TsvDataset``."""
+    def make_vocab(agent, chars, bigrams=(), words=None):
+        """hw05: a course ``Vocab`` of ``chars`` and ``bigrams`` (with a lexicon of ``words``: word -> tag),
+        made here for the learner's ``TsvDataset``."""
         from paddle_course import sentiment
 
-        return sentiment.Vocab(chars)
+        return sentiment.Vocab(chars, bigrams, lexicon=sentiment.Lexicon(words) if words else None)
 
     @staticmethod
     def predict_probs(agent, network, texts, vocab=None, config=None):

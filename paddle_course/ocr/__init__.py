@@ -6,7 +6,7 @@ The rooms:
   ``rapidocr-onnxruntime`` wheel; the same pipeline with the course's CRNN as recognizer
 * ``predict``  -- ``recognize_text``: images or files in, lines with confidence and box out (data)
 * ``draw``     -- the result drawn beside the image
-* ``waybill``  -- the rules that pull name, phone and address out of a waybill's lines
+* ``waybill``  -- name, phone and address from a waybill's text: a BiGRU-CRF labeller, the rules as fallback
 * ``render``   -- images with known text, drawn with the shipped CJK font (waybills, benchmark samples)
 * ``metrics``  -- edit distance, character and line accuracy
 * ``crnn``     -- the course's own line recognizer (CRNN + CTC) and its plug-in for the pipeline

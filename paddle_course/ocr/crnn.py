@@ -36,7 +36,7 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 
-from paddle_course.common.checkpoints import save_state
+from paddle_course.common.checkpoints import load_weights, save_state
 from paddle_course.common.fileio import write_json
 from paddle_course.ocr.metrics import line_metrics
 from paddle_course.ocr.render import COMPANIES, GIVEN_CHARS, MODULE_DIR, PROVINCES, ROADS, SURNAMES
@@ -216,7 +216,7 @@ class CRNNRecognizer(CRNN):
                                         "`paddle-course finetune ocr`?")
         config = json.loads(config_path.read_text(encoding="utf-8"))
         model = cls(config["characters"], config.get("hidden_size", 64))
-        model.set_state_dict(paddle.load(str(params_path)))
+        model.set_state_dict(load_weights(params_path))
         model.eval()
         return model
 

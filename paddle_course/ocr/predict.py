@@ -12,7 +12,7 @@ import numpy as np
 from paddle_course.common.images import check_image, image_files, read_image, save_image
 from paddle_course.ocr.draw import draw_result
 from paddle_course.ocr.engine import engine, engine_with_checkpoint, recognize
-from paddle_course.ocr.waybill import extract_waybill
+from paddle_course.ocr.waybill import extract_lines
 
 THRESHOLDS = ("box_thresh", "text_thresh", "angle_classification_thresh")
 
@@ -86,8 +86,10 @@ def read_files(paths, out_dir="ocr_result", visualization=True, text_thresh=0.5,
 def read_waybill(path, checkpoint=None):
     """``paddle-course ocr waybill``: OCR one waybill photo and extract name, phone and address.
 
-    Returns ``{"lines", "name", "phone", "address"}`` (a field not found is None).
+    The OCR lines go to the trained labeller (:func:`paddle_course.ocr.waybill.extract_lines`);
+    the rules fill a field it leaves empty.  Returns ``{"lines", "name", "phone", "address"}``
+    (a field not found is None).
     """
     result = recognize_text(pipeline(checkpoint), paths=[str(path)])[0]
     lines = [line["text"] for line in result["data"]]
-    return {"lines": lines, **extract_waybill(lines)}
+    return {"lines": lines, **extract_lines([lines])[0]}

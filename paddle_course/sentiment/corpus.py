@@ -106,7 +106,9 @@ def prepare_corpus(src_dir, out_dir=None, seed=CORPUS_SEED, quiet=False):
 def read_tsv(path):
     """Read a ``text<TAB>label`` file into ``[(text, label), ...]``; label 1 positive, 0 negative.
 
-    A first line ``text<TAB>label`` is a header and skipped. Every problem raises
+    A first line ``text<TAB>label`` is a header and skipped; a header with more columns
+    after those two (the hand-written reviews: ``domain``, ``phenomenon``, ``hard``) makes
+    every line have that many, and the extra ones are ignored. Every problem raises
     ValueError naming the file and line: wrong number of columns, a label that is
     not 0 or 1, an empty text; a missing file raises FileNotFoundError.
     """
@@ -114,17 +116,19 @@ def read_tsv(path):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (expected a TSV file with lines text<TAB>label)")
     pairs = []
+    columns = ["text", "label"]
     with open(path, encoding="utf-8-sig") as file:
         for lineno, line in enumerate(file, start=1):
             line = line.rstrip("\r\n")
-            if lineno == 1 and line == TSV_HEADER:
+            if lineno == 1 and line.split("\t")[:2] == columns:
+                columns = line.split("\t")
                 continue
             if not line.strip():
                 continue  # blank lines, e.g. at the end of a hand-written file
             fields = line.split("\t")
-            if len(fields) != 2:
-                raise ValueError(f"{path}:{lineno}: expected 2 tab-separated columns (text, label), "
-                                 f"found {len(fields)}")
+            if len(fields) != len(columns):
+                raise ValueError(f"{path}:{lineno}: expected {len(columns)} tab-separated columns "
+                                 f"({', '.join(columns)}), found {len(fields)}")
             text, label = fields[0].strip(), fields[1].strip()
             if label not in ("0", "1"):
                 raise ValueError(f"{path}:{lineno}: label must be 0 (negative) or 1 (positive), got {label!r}")

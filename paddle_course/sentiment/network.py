@@ -1,4 +1,7 @@
-"""The sentiment network: a character-level TextCNN (Kim, 2014) small enough to train in minutes on one CPU core.
+"""The sentiment network: character + bigram (+ lexicon tag) embeddings -> BiLSTM -> pooled features -> 2 logits.
+
+Course 3.2 (文本情感分类, the idea of PaddleHub's senta_bilstm): an LSTM reads the review in
+both directions, so 「不 + 好」 and 「虽然 A，但是 B」 are seen in order, not as a bag of characters.
 
 Importing this module imports Paddle; ``paddle_course.sentiment`` loads it only when a
 network is built (``build_network``, ``network_class``).
@@ -8,46 +11,53 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 
 from paddle_course.sentiment.corpus import LABEL_KEYS
+from paddle_course.sentiment.lexicon import TAGS
 
-class SentimentCNN(nn.Layer):
-    """Character TextCNN: embedding -> parallel 1-D convolutions -> masked max-pool -> fc.
 
-    For a text of ``n`` characters with embeddings ``e_1..e_n`` and a filter of
-    width ``k``: ``c_t = w . [e_t; ...; e_{t+k-1}] + b`` for ``t = 1..n-k+1``,
-    ``h = relu(max_t c_t)``, and ``p(y | text) = softmax(W [h_2; h_3; h_4] + b)``.
-    Positions whose window runs into batch padding are masked before the max, so
-    a text gets the same probabilities alone or in a batch of longer ones.
+class SentimentBiLSTM(nn.Layer):
+    """``forward(chars, bigrams, tags, lengths) -> logits [B, 2]`` (index 0 negative, 1 positive).
 
-    ``training_step``/``validation_step`` are what ``hub.Trainer`` calls.
+    For a review ``x_1..x_n``: ``e_t = [E_char(x_t); E_bigram(x_t x_{t+1}); E_tag(tag_t)]``,
+    ``h_t = [LSTM_fw(e_1..e_t); LSTM_bw(e_t..e_n)]``,
+    ``z = W [max_t h_t; h^fw_n; h^bw_1] + b``; ``p(y | x) = softmax(z / T)`` with the
+    temperature ``T`` fitted on held-out data after training (``calibration.py``).
+    Padding (id 0) never changes a text's logits: the LSTM stops at ``lengths`` and the
+    max-pool skips padded positions.
+
+    ``training_step``/``validation_step`` are what ``hub.Trainer`` calls; a batch is
+    ``[chars, bigrams, tags, lengths, labels]``.
     """
 
-    def __init__(self, vocab_size, embedding_dim=64, num_filters=96, kernel_sizes=(2, 3, 4), dropout=0.3):
+    def __init__(self, num_chars, num_bigrams, char_dim=128, bigram_dim=64, lex_dim=16, hidden_size=128, dropout=0.3):
         super().__init__()
-        self.kernel_sizes = list(kernel_sizes)
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
-        self.convs = nn.LayerList([nn.Conv1D(embedding_dim, num_filters, k) for k in self.kernel_sizes])
+        self.char_embedding = nn.Embedding(num_chars, char_dim, padding_idx=0)
+        self.bigram_embedding = nn.Embedding(num_bigrams, bigram_dim, padding_idx=0)
+        self.lex_embedding = nn.Embedding(len(TAGS), lex_dim) if lex_dim else None
+        self.embedding_dropout = nn.Dropout(dropout / 2)
+        self.lstm = nn.LSTM(char_dim + bigram_dim + lex_dim, hidden_size, direction="bidirect")
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(num_filters * len(self.kernel_sizes), len(LABEL_KEYS))
+        self.fc = nn.Linear(4 * hidden_size, len(LABEL_KEYS))
 
-    def forward(self, token_ids):
-        """``token_ids``: int64 ``[batch, length]``, 0 = padding. Returns logits ``[batch, 2]``."""
-        lengths = (token_ids != 0).astype("int64").sum(axis=1, keepdim=True)  # [B, 1]
-        x = self.embedding(token_ids).transpose([0, 2, 1])  # [B, E, L] for Conv1D (NCL)
-        pooled = []
-        for k, conv in zip(self.kernel_sizes, self.convs):
-            c = conv(x)  # [B, F, L-k+1]
-            positions = paddle.arange(c.shape[2], dtype="int64").unsqueeze(0)  # [1, L-k+1]
-            # window t is inside the text iff t <= n-k; a text shorter than k keeps window 0
-            valid = positions < paddle.maximum(lengths - k + 1, paddle.ones_like(lengths))
-            c = paddle.where(valid.unsqueeze(1), c, paddle.full_like(c, -1e9))
-            # adaptive_max_pool1d, not c.max(axis=2): same value, but the latter's backward
-            # is ~50x slower on CPU in Paddle 3.3
-            pooled.append(F.relu(F.adaptive_max_pool1d(c, 1).squeeze(2)))
-        return self.fc(self.dropout(paddle.concat(pooled, axis=1)))
+    def features(self, chars, bigrams, tags, lengths):
+        """``[max_t h_t; h^fw_n; h^bw_1]``: ``[B, 4H]``."""
+        parts = [self.char_embedding(chars), self.bigram_embedding(bigrams)]
+        if self.lex_embedding is not None:
+            parts.append(self.lex_embedding(tags))
+        x = self.embedding_dropout(paddle.concat(parts, axis=-1))
+        outputs, (h, _) = self.lstm(x, sequence_length=lengths.astype("int32"))  # outputs [B, L, 2H]
+        valid = (chars != 0).unsqueeze(-1)  # [B, L, 1]
+        masked = paddle.where(valid, outputs, paddle.full_like(outputs, -1e4))
+        # adaptive_max_pool1d, not .max(axis=1): same value, but max's backward is ~50x slower on CPU (Paddle 3.3)
+        pooled = F.adaptive_max_pool1d(masked.transpose([0, 2, 1]), 1).squeeze(2)
+        last = paddle.concat([h[-2], h[-1]], axis=-1)  # final forward state at n, backward state at 1
+        return paddle.concat([pooled, last], axis=-1)
+
+    def forward(self, chars, bigrams, tags, lengths):
+        return self.fc(self.dropout(self.features(chars, bigrams, tags, lengths)))
 
     def _loss_and_accuracy(self, batch):
-        token_ids, labels = batch
-        logits = self(token_ids)
+        *inputs, labels = batch
+        logits = self(*inputs)
         loss = F.cross_entropy(logits, labels.reshape([-1, 1]))
         acc = (logits.argmax(axis=1) == labels.reshape([-1])).astype("float32").mean()
         return loss, acc
@@ -63,12 +73,14 @@ class SentimentCNN(nn.Layer):
         return {"loss": float(loss), "metrics": {"acc": float(acc)}}
 
 
+NETWORK_KEYS = ("char_dim", "bigram_dim", "lex_dim", "hidden_size", "dropout")
+
+
 def network_class():
-    """The ``SentimentCNN`` class (a ``paddle.nn.Layer``); subclass it to add hub.Trainer steps (homework 5)."""
-    return SentimentCNN
+    """The ``SentimentBiLSTM`` class (a ``paddle.nn.Layer``); subclass it to add hub.Trainer steps (homework 5)."""
+    return SentimentBiLSTM
 
 
-def build_network(vocab_size, config):
-    """A ``SentimentCNN`` for ``vocab_size`` characters with the hyper-parameters of ``config``."""
-    keys = ("embedding_dim", "num_filters", "kernel_sizes", "dropout")
-    return SentimentCNN(vocab_size, **{k: config[k] for k in keys})
+def build_network(vocab, config):
+    """A ``SentimentBiLSTM`` for ``vocab``'s characters and bigrams with the hyper-parameters of ``config``."""
+    return SentimentBiLSTM(len(vocab), vocab.num_bigrams, **{k: config[k] for k in NETWORK_KEYS if k in config})

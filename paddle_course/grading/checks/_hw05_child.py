@@ -38,16 +38,22 @@ def write_child_tsv(module, path, pairs, header=True):
 
 
 def small_vocab(module, rng):
-    """``(vocab here, the same vocab in the child)``: the child's goes into the learner's TsvDataset."""
+    """``(vocab here, the same vocab in the child)``: the child's goes into the learner's TsvDataset.
+
+    Some characters, bigrams and lexicon words of ``CHAR_POOL`` are known, so that the three
+    arrays of ``vocab.encode`` differ from each other."""
     from paddle_course import sentiment
 
     known = [c for c in CHAR_POOL if rng.random() < 0.7] + [" "]
-    return sentiment.Vocab(known), helper(module, "make_vocab", known)
+    grams = [a + b for a in CHAR_POOL[:12] for b in CHAR_POOL[:12] if rng.random() < 0.3]
+    words = {word: int(rng.integers(1, 6)) for word in ("好书", "差评", "很慢", "热情", "干净", "失望", "满意", "很")}
+    vocab = sentiment.Vocab(known, grams, lexicon=sentiment.Lexicon(words))
+    return vocab, helper(module, "make_vocab", known, grams, words)
 
 
-def make_dataset(module, path, vocab, max_len):
+def make_dataset(module, path, vocab):
     TsvDataset = get_function(module, "TsvDataset")
-    dataset = TsvDataset(str(path), vocab, max_len)
+    dataset = TsvDataset(str(path), vocab)
     base = class_names(dataset)[1:2] or ["object"]
     expect_true(remote_isinstance(dataset, "paddle.io.Dataset"), "TsvDataset must subclass paddle.io.Dataset "
                 "(class TsvDataset(paddle.io.Dataset) and super().__init__() first): hub.Trainer's DataLoader "
@@ -82,12 +88,9 @@ def parameters_of(layer):
 
 
 def shipped_parameters():
-    import paddle
-
     from paddle_course import sentiment
 
-    loaded = paddle.load(str(sentiment.shipped_model_dir() / "model.pdparams"))
-    return {key: np.asarray(value.numpy() if hasattr(value, "numpy") else value) for key, value in loaded.items()}
+    return sentiment.load_weights(sentiment.shipped_model_dir() / sentiment.WEIGHTS_FILE)
 
 
 def general_reviews(rng, count):
@@ -101,13 +104,15 @@ def general_reviews(rng, count):
 # --- the steps hub.Trainer calls ------------------------------------------------
 
 def small_classifier(module, rng):
-    """A small SentimentClassifier with seeded random weights, in eval mode (dropout off)."""
+    """A small SentimentClassifier with seeded random weights and no dropout, in eval mode."""
     SentimentClassifier = get_function(module, "SentimentClassifier")
     for method in ("training_step", "validation_step"):
         expect_true(defines(SentimentClassifier, method), f"SentimentClassifier does not define {method} itself: "
                     "write it in your class (hub.Trainer calls it on every batch)")
     helper(module, "paddle_seed", int(rng.integers(1, 2 ** 31)))
-    model = SentimentClassifier(40, embedding_dim=8, num_filters=6, kernel_sizes=[2, 3], dropout=0.3)
+    # no dropout: the LSTM keeps what its backward needs only in training mode, and with dropout 0 the
+    # training mode computes the same logits as eval mode
+    model = SentimentClassifier(40, 30, char_dim=8, bigram_dim=4, lex_dim=2, hidden_size=6, dropout=0.0)
     # logits of a few units, so that every way of getting the accuracy wrong shows
     weight = model.fc.weight
     weight.set_value(to_tensor(rng.normal(scale=2.0, size=weight.shape).astype("float32")))
@@ -116,15 +121,23 @@ def small_classifier(module, rng):
 
 
 def random_batch(model, rng):
-    """``(ids, labels, logits)``: a random batch on which every wrong accuracy below differs from the right one."""
+    """``([chars, bigrams, tags, lengths], labels, logits)``: a random batch on which every wrong accuracy
+    below differs from the right one."""
     batch_size = int(rng.integers(10, 20))
-    ids = rng.integers(1, 40, size=(batch_size, int(rng.integers(6, 12))))
+    width = int(rng.integers(6, 12))
+    chars = rng.integers(1, 40, size=(batch_size, width))
+    grams = rng.integers(1, 30, size=(batch_size, width))
+    tags = rng.integers(0, 6, size=(batch_size, width))
+    lengths = rng.integers(3, width + 1, size=batch_size)
+    lengths[0] = width  # the widest text sets the width, as collate makes it
     for row in range(batch_size):  # right padding, as collate makes it
-        ids[row, int(rng.integers(3, ids.shape[1] + 1)):] = 0
-    tokens = helper(model, "keep", to_tensor(ids))
+        for ids in (chars, grams, tags):
+            ids[row, lengths[row]:] = 0
+    inputs = [a.astype("int64") for a in (chars, grams, tags, lengths)]
+    tokens = [helper(model, "keep", to_tensor(a)) for a in inputs]
 
     def logits_now():
-        return as_array(helper(model, "call_no_grad", model, tokens), "the model's logits", (batch_size, 2))
+        return as_array(helper(model, "call_no_grad", model, *tokens), "the model's logits", (batch_size, 2))
 
     # Move the bias so that argmax calls half the batch positive (when every text gets the same
     # class, a [B, B] broadcast gives the right accuracy by accident) and "z_1 > 0.5" a quarter
@@ -143,7 +156,7 @@ def random_batch(model, rng):
         values = [reference_accuracy(logits, labels)] + list(wrong_accuracies(logits, labels).values())
         if len(set(np.round(values, 6))) == len(values):
             break
-    return ids.astype("int64"), labels.astype("int64"), logits
+    return inputs, labels.astype("int64"), logits
 
 
 def step_result(result, step):

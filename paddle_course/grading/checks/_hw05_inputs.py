@@ -7,13 +7,16 @@ import numpy as np
 
 # --- the domain-shifted reviews -------------------------------------------------
 
-# Gadget reviews in internet slang.  The shipped module learned from plain-language hotel,
-# book and shop reviews, and reads each phrase below the wrong way round (measured p(positive)
-# of the phrase alone: praise 0.20-0.48, sarcasm 0.51-0.93).
-SLANG_PRAISE = ["拍照绝了", "不卡顿", "充电飞快", "信号满格", "一点不烫", "颜值在线", "音质炸了", "杀疯了",
-                "yyds", "狠狠爱了", "绝绝子", "稳得一批"]
-SLANG_SARCASM = ["续航感人", "真是谢谢你了", "呵呵", "价格很美丽", "做工很有想法", "续航很佛系", "发热很热情",
-                 "用了想哭", "非常适合当砖头", "智商税", "避雷"]
+# Gadget reviews in internet slang.  The shipped module (the BiLSTM of 2026-12) learned from
+# plain-language reviews and reads each phrase below the wrong way round: praise that sounds
+# alarming (离谱, 吓人, 可怕, 摩擦) and complaints dressed as praise (很热情, 很有个性, 很感人).
+# Measured p(positive) of 「这手机」 + phrase: praise 0.00-0.38, sarcasm 0.72-1.00; the ordinary
+# slang of the first version (yyds, 绝绝子, 续航感人, 智商税, ...) it already reads right.
+SLANG_PRAISE = ["便宜得离谱", "续航离谱地长", "薄得离谱", "强到离谱", "真没白买", "快得吓人", "满电焦虑没了",
+                "把友商按在地上摩擦", "强得可怕", "毫无槽点", "格局打开", "真不赖", "爽翻了", "拍照一绝"]
+SLANG_SARCASM = ["发热很热情", "用了想哭", "非常适合当砖头", "栓Q", "一言难尽", "可以煎鸡蛋", "暖手宝功能很强",
+                 "信号很有个性", "拍照很有艺术感", "电池很有性格", "系统很有个性", "做工很感人", "质量很感人",
+                 "蚌埠住了", "白给", "拉胯"]
 GADGETS = ["这手机", "新耳机", "这台平板", "这块手表", "这个充电宝", "这款音箱", "这台笔记本", "新买的相机"]
 OPENINGS = ["", "说实话，", "用了一周，", "收到了，", "朋友推荐的，", "第二次买了，"]
 ENDINGS = ["", "！", "。", "~", "！！"]
@@ -22,7 +25,7 @@ ENDINGS = ["", "！", "。", "~", "！！"]
 def slang_reviews(rng, count):
     """``count`` seeded ``(text, label)`` pairs, half of each label: a gadget and one or two slang phrases.
 
-    e.g. ``("用了一周，这个充电宝一点不烫，音质炸了！", 1)``, ``("这台平板续航很佛系。", 0)``.
+    e.g. ``("用了一周，这个充电宝薄得离谱，真不赖！", 1)``, ``("这台平板系统很有个性。", 0)``.
     """
     labels = rng.permutation(np.arange(count) % 2)
     reviews = []

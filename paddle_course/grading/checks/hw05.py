@@ -64,25 +64,26 @@ ASSIGNMENT = Assignment(
 # float32 in Paddle against float64 in NumPy
 RTOL, ATOL = 1e-4, 1e-5
 NUM_TRAIN, NUM_DEV, NUM_GENERAL = 240, 120, 200
-# Fine-tuned on slang, the reference gets 0.92-0.99 of the slang dev texts right (the shipped weights
-# 0.17-0.28) and keeps 0.81-0.87 on ordinary reviews; trained from random weights it falls to 0.37-0.50.
-MIN_SLANG_ACCURACY, MIN_GAIN, MIN_GENERAL_ACCURACY = 0.75, 0.30, 0.70
+# Measured with the BiLSTM of 2026-12 (seeds 1, 2, 2024): fine-tuned on slang, the reference gets
+# 0.82-0.83 of the slang dev texts right (the shipped weights 0.09-0.13) and keeps 0.60-0.68 on
+# ordinary reviews (0.835 before: this slang pulls against the lexicon, so some is forgotten); trained
+# from random weights it gets the slang (0.97) but falls to 0.39 on ordinary reviews.
+MIN_SLANG_ACCURACY, MIN_GAIN, MIN_GENERAL_ACCURACY = 0.75, 0.30, 0.50
 
 
-@check(2, tests="TsvDataset(path, vocab, max_len) on a random file: len, and item i = (int64 ids of "
-       "vocab.encode(normalize_text(text_i), max_len), int64 label_i)",
-       hint="pairs = sentiment.read_tsv(path); token_ids = vocab.encode(sentiment.normalize_text(text), max_len); "
-       "__getitem__ returns (token_ids, np.int64(label)); __len__ returns the number of examples")
+@check(2, tests="TsvDataset(path, vocab) on a random file: len, and item i = (chars, bigrams, tags of "
+       "vocab.encode(text_i) as int64 arrays, int64 label_i)",
+       hint="pairs = sentiment.read_tsv(path); chars, bigrams, tags = vocab.encode(text); "
+       "__getitem__ returns (chars, bigrams, tags, np.int64(label)); __len__ returns the number of examples")
 def dataset_items(module, rng):
     from paddle_course import sentiment
 
     vocab, child_vocab = small_vocab(module, rng)
-    max_len = int(rng.integers(8, 14))
     count = int(rng.integers(12, 25))
     pairs = [(random_text(rng, 8), int(rng.integers(0, 2))) for _ in range(count)]
     header = bool(rng.random() < 0.5)
     path = write_child_tsv(module, child_workdir(module) / "reviews.tsv", pairs, header=header)
-    dataset = make_dataset(module, path, child_vocab, max_len)
+    dataset = make_dataset(module, path, child_vocab)
 
     length = len(dataset)
     if length != count:
@@ -92,34 +93,23 @@ def dataset_items(module, rng):
         raise CheckFailed(f"len(dataset) is {length} for a file with {count} examples{problem}",
                           expected=str(count), received=str(length))
 
+    names = ("chars", "bigrams", "tags")
     for index, (text, label) in enumerate(pairs):
         item = dataset[index]
-        expect_true(isinstance(item, (tuple, list)) and len(item) == 2,
-                    f"dataset[{index}] should be a pair (token_ids, label)", received=show(item))
-        token_ids, got_label = item
-        expect_true(isinstance(token_ids, np.ndarray), f"the token ids of dataset[{index}] should be a NumPy "
-                    f"array (vocab.encode returns one), got {type_name(token_ids)}")
-        expect_true(token_ids.dtype == np.int64, f"the token ids have dtype {token_ids.dtype}: nn.Embedding "
-                    "takes int64 ids (vocab.encode already returns int64; do not convert them)",
-                    expected="int64", received=str(token_ids.dtype))
+        expect_true(isinstance(item, (tuple, list)) and len(item) == 4,
+                    f"dataset[{index}] should be (chars, bigrams, tags, label)", received=show(item))
         stored = sentiment.normalize_text(text.strip())  # what the file holds, as read_tsv returns it
-        expected = vocab.encode(stored, max_len)
-        mistakes = {
-            f"texts are not cut to max_len = {max_len} characters: vocab.encode(text, max_len)":
-                vocab.encode(stored, 10 ** 6),
-            "whitespace inside the text is not normalized: encode sentiment.normalize_text(text), "
-            "as the module does when it predicts, or training sees other ids than serving":
-                vocab.encode(text.strip(), max_len),
-        }
-        for description, wrong in mistakes.items():
-            if token_ids.shape == wrong.shape and np.array_equal(token_ids, wrong) and not np.array_equal(
-                    wrong, expected):
-                raise CheckFailed(f"the token ids of dataset[{index}] are wrong: {description}",
-                                  expected=show(expected), received=show(token_ids))
-        expect_true(token_ids.shape == expected.shape and np.array_equal(token_ids, expected),
-                    f"the token ids of dataset[{index}] (text {stored!r}) are not "
-                    f"vocab.encode(normalize_text(text), max_len) (is item i the file's line i?)",
-                    expected=show(expected), received=show(token_ids))
+        for name, got, expected in zip(names, item[:3], vocab.encode(stored)):
+            expect_true(isinstance(got, np.ndarray), f"the {name} of dataset[{index}] should be a NumPy "
+                        f"array (vocab.encode returns them), got {type_name(got)}")
+            expect_true(got.dtype == np.int64, f"the {name} of dataset[{index}] have dtype {got.dtype}: "
+                        "nn.Embedding takes int64 ids (vocab.encode already returns int64; do not convert them)",
+                        expected="int64", received=str(got.dtype))
+            expect_true(got.shape == expected.shape and np.array_equal(got, expected),
+                        f"the {name} of dataset[{index}] (text {stored!r}) are not vocab.encode(text)'s "
+                        "(is item i the file's line i, and are the three arrays in the order chars, bigrams, tags?)",
+                        expected=show(expected), received=show(got))
+        got_label = item[3]
         problem = label_problem(got_label)
         if problem:
             raise CheckFailed(f"the label of dataset[{index}] is {problem}: class ids must be int64 "
@@ -141,7 +131,7 @@ def dataset_errors(module, rng):
     path = write_child_tsv(module, child_workdir(module) / "bad_label.tsv", pairs, header=True)
     bad_line = bad_row + 2  # line 1 is the header
     try:
-        dataset = make_dataset(module, path, vocab, 10)
+        dataset = make_dataset(module, path, vocab)
     except CheckFailed:
         raise
     except ValueError as error:
@@ -167,8 +157,8 @@ def dataset_errors(module, rng):
 
 @check(1, tests="pretrained_model() returns (SentimentClassifier with the shipped weights, in eval mode, vocab, "
        "config) and predicts like the shipped module",
-       hint="model = SentimentClassifier(len(vocab), **network_arguments(config)); "
-       "model.set_state_dict(paddle.load(str(ASSETS / 'model.pdparams'))); model.eval()")
+       hint="model = SentimentClassifier(len(vocab), vocab.num_bigrams, **network_arguments(config)); "
+       "model.set_state_dict(sentiment.load_weights(ASSETS / 'model.safetensors')); model.eval()")
 def pretrained_model_is_the_shipped_module(module, rng):
     from paddle_course import sentiment
 
@@ -181,18 +171,18 @@ def pretrained_model_is_the_shipped_module(module, rng):
                 "class: hub.Trainer calls its training_step and validation_step)", received=type_name(model))
     shipped_network, shipped_vocab, _ = sentiment.load_model()
     expect_true(remote_isinstance(vocab, "paddle_course.sentiment.Vocab") and len(vocab) == len(shipped_vocab),
-                "the vocab should be the module's: sentiment.Vocab.load(ASSETS / 'vocab.json')",
+                "the vocab should be the module's: sentiment.Vocab.load(ASSETS / 'vocab.json', lexicon)",
                 expected=f"a Vocab of {len(shipped_vocab)} characters", received=show(vocab))
 
     shipped, state = shipped_parameters(), parameters_of(model)
     expect_true(set(state) == set(shipped), "the model's parameters are not the course network's: subclass "
-                "SentimentCNN and add no layers, so the checkpoint loads back into the module",
+                "SentimentBiLSTM and add no layers, so the checkpoint loads back into the module",
                 expected=show(sorted(shipped)), received=show(sorted(state)))
     different = [key for key in shipped if state[key].shape != shipped[key].shape
                  or not np.allclose(state[key], shipped[key])]
     if len(different) == len(shipped):
         raise CheckFailed("the shipped weights were not loaded (no parameter equals the module's): "
-                          "model.set_state_dict(paddle.load(str(ASSETS / 'model.pdparams')))")
+                          "model.set_state_dict(sentiment.load_weights(ASSETS / 'model.safetensors'))")
     expect_true(not different, "some parameters differ from the shipped weights", received=show(different[:4]))
     expect_true(not model.training, "the model is in training mode (dropout is on, so predictions change from "
                 "call to call): call model.eval() before returning it", expected="model.training == False",
@@ -206,26 +196,28 @@ def pretrained_model_is_the_shipped_module(module, rng):
 
 @check(2, tests="training_step on a random batch: loss = mean cross-entropy (a Tensor with a gradient), "
        "acc = mean(argmax(logits) == label)",
-       hint="logits = self(token_ids); loss = F.cross_entropy(logits, labels) (mean, takes logits); "
+       hint="*inputs, labels = batch; logits = self(*inputs); loss = F.cross_entropy(logits, labels) "
+       "(mean, takes logits); "
        "acc = (logits.argmax(axis=1) == labels.reshape([-1])).astype('float32').mean(); "
        "return {'loss': loss, 'metrics': {'acc': acc}}")
 def training_step_loss_and_accuracy(module, rng):
     model = small_classifier(module, rng)
-    ids, labels, logits = random_batch(model, rng)
-    result = model.training_step([to_tensor(ids), to_tensor(labels)], 0)
+    inputs, labels, logits = random_batch(model, rng)
+    model.train()  # as hub.Trainer trains (the LSTM's backward needs it); no dropout, so the same logits
+    result = model.training_step([to_tensor(a) for a in inputs] + [to_tensor(labels)], 0)
     loss, accuracy = step_result(result, "training_step")
     expect_true(is_tensor(loss), "the loss should be the paddle Tensor itself: hub.Trainer calls "
                 "loss.backward() on it (do not turn it into a float in training_step)",
                 received=type_name(loss))
     expect_true(not loss.stop_gradient, "the loss is cut off from the parameters (stop_gradient=True): compute it "
-                "from self(token_ids) without paddle.no_grad(), .detach() or .numpy()")
+                "from self(chars, bigrams, tags, lengths) without paddle.no_grad(), .detach() or .numpy()")
     expected = reference_cross_entropy(logits, labels)
     expect_close(as_number(loss, "the loss"), expected, "the loss", rtol=RTOL, atol=ATOL,
                  mistakes=wrong_losses(logits, labels))
     loss.backward()
     gradient = model.fc.weight.grad
     expect_true(gradient is not None and np.any(gradient.numpy() != 0), "loss.backward() gave no gradient to the "
-                "network's weights: the loss must be computed from self(token_ids)")
+                "network's weights: the loss must be computed from self(chars, bigrams, tags, lengths)")
     expect_close(as_number(accuracy, "metrics['acc']"), reference_accuracy(logits, labels), "metrics['acc']",
                  rtol=RTOL, atol=ATOL, mistakes=wrong_accuracies(logits, labels))
 
@@ -235,9 +227,10 @@ def training_step_loss_and_accuracy(module, rng):
        "(hub.Trainer averages them over the dev set)")
 def validation_step_loss_and_accuracy(module, rng):
     model = small_classifier(module, rng)
-    ids, labels, logits = random_batch(model, rng)
+    inputs, labels, logits = random_batch(model, rng)
     # under paddle.no_grad(), as hub.Trainer.evaluate calls it
-    result = helper(model, "call_no_grad", model.validation_step, [to_tensor(ids), to_tensor(labels)], 0)
+    result = helper(model, "call_no_grad", model.validation_step, [to_tensor(a) for a in inputs] + [to_tensor(labels)],
+                    0)
     loss, accuracy = step_result(result, "validation_step")
     expect_close(as_number(accuracy, "validation metrics['acc']"), reference_accuracy(logits, labels),
                  "validation metrics['acc']", rtol=RTOL, atol=ATOL, mistakes=wrong_accuracies(logits, labels))
@@ -299,7 +292,7 @@ def finetune_fixes_slang_reviews(module, rng):
 @check(1, tests="with a dev file that contradicts the training file (the dev accuracy falls after epoch 1), "
        "finetune returns best_model's weights and accuracy, in eval mode, and hub.Module(directory=..., "
        "checkpoint=out_dir) predicts exactly like the returned model",
-       hint="after trainer.train(...): model.set_state_dict(paddle.load(out_dir/best_model/model.pdparams)); "
+       hint="after trainer.train(...): model.set_state_dict(sentiment.load_weights(out_dir/best_model/model.pdparams)); "
        "model.eval(); return model, trainer.best_metrics['acc']")
 def finetune_returns_the_best_epoch(module, rng):
     import paddlehub as hub

@@ -77,6 +77,20 @@ class CourseOCR(paddle.nn.Layer):
                               visualization=visualization, box_thresh=box_thresh, text_thresh=text_thresh,
                               angle_classification_thresh=angle_classification_thresh)
 
+    def extract_waybill(self, texts=None, batch_size=64):
+        """快递单信息抽取: the recipient's name, phone and address of each waybill text.
+
+        ``texts``: a list of str, one waybill each (OCR lines joined by "\\n").  Returns one
+        ``{"name", "phone", "address"}`` per text (None for a field not found), from the
+        BiGRU-CRF labeller of :mod:`paddle_course.ocr.waybill`.  Not a second ``@serving``:
+        PaddleHub keeps one serving method per module class.
+        """
+        from paddle_course.ocr.waybill import extract_fields
+
+        if not isinstance(texts, (list, tuple)):
+            raise ValueError(f"'texts' must be a list of strings, got {type(texts).__name__}")
+        return extract_fields(list(texts), batch_size=batch_size)
+
     @serving
     def serving_method(self, images, **kwargs):
         """``hub serving``: ``{"images": [base64 image, ...], ...recognize_text options}``.

