@@ -15,6 +15,8 @@ my_voc/             200 synthetic street scenes at dusk, Pascal VOC (160 train, 
                     val), seed 1: scenes the shipped detector never saw                 pedestrian``
 lines/, lines_dev/  300 / 100 noisy DejaVu Serif digit lines with ``labels.txt``        ``finetune ocr``
                     (PaddleOCR's rec format): a font the base CRNN never saw
+wb_train.jsonl,     300 / 100 waybills printed with English field labels               ``finetune
+wb_dev.jsonl        (``Consignee: ... | Tel: ...``), which the shipped labeller misreads  waybill``
 ==================  ==================================================================  ===================
 
 Everything but the photograph is made from a seed by the package, so the same command writes
@@ -36,6 +38,8 @@ def write_samples(out_dir="course_samples", quiet=False):
     from paddle_course.detection.synthetic import make_synthetic_voc
     from paddle_course.ocr.lines import write_rendered_dataset
     from paddle_course.ocr.render import render_waybill
+    from paddle_course.ocr.waybill.dataset import write_jsonl
+    from paddle_course.ocr.waybill.samples import english_label_waybills
     from paddle_course.sentiment.corpus import write_tsv
     from paddle_course.sentiment.samples import train_and_dev_reviews
 
@@ -60,4 +64,7 @@ def write_samples(out_dir="course_samples", quiet=False):
     for name, count, seed in (("lines", 300, SAMPLE_SEED), ("lines_dev", 100, SAMPLE_SEED + 1)):
         wrote(write_rendered_dataset(out_dir / name, n=count, seed=seed, font_style="serif", kind="digits",
                                      noisy=True), f"{count} noisy serif digit lines, image<TAB>text")
+    for name, count, seed in (("wb_train.jsonl", 300, SAMPLE_SEED), ("wb_dev.jsonl", 100, SAMPLE_SEED + 1)):
+        write_jsonl(out_dir / name, english_label_waybills(count, seed))
+        wrote(out_dir / name, f"{count} waybills with English field labels, JSONL")
     return written
