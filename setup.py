@@ -55,6 +55,8 @@ setup(
         "opencv-python>=4.5,<5",
         # PP-OCRv4 det/cls/rec ONNX models ship inside this wheel (offline OCR)
         "rapidocr-onnxruntime==1.4.4",
+        # paddle-course serve: an ASGI server (HTTP/1.1 parsed by h11); gradio below needs it too
+        "uvicorn>=0.30,<1",
         # Not used directly: paddlehub asks for gradio unpinned, and with huggingface_hub<0.26
         # pip walks back through ~100 gradio releases (~5 GB) before it finds 5.14.0.
         # These are the versions it settles on; pinning them makes a fresh install take minutes.

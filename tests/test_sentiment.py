@@ -156,6 +156,68 @@ def test_probabilities_do_not_depend_on_batching(module):
     np.testing.assert_allclose(one_by_one, batched, atol=1e-5)
 
 
+def _forward_logits(network, vocab, texts, batch_size):
+    """The logits of ``network.forward`` (Paddle's nn.LSTM), batched like ``predict_logits``."""
+    import paddle
+
+    from paddle_course.sentiment.vocab import pad_batch
+
+    encoded = [vocab.encode(t) for t in texts]
+    out = []
+    with paddle.no_grad():
+        for start in range(0, len(texts), batch_size):
+            batch = pad_batch(encoded[start:start + batch_size])
+            out.append(network(*[paddle.to_tensor(a) for a in batch]).numpy())
+    return np.concatenate(out)
+
+
+def test_fast_inference_path_gives_the_logits_of_the_lstm(module):
+    # a few hundred real texts of mixed lengths in input order (so each batch has padding),
+    # plus one-character texts and texts longer than max_len; both files, 1e-4 on every logit
+    rng = np.random.default_rng(0)
+    texts = []
+    for path in (sentiment.split_path("test"), REVIEWS_DEV):
+        lines = [t for t, _ in sentiment.read_tsv(path)]
+        texts += [lines[i] for i in rng.choice(len(lines), 150, replace=False)]
+    texts += ["好", "差", "!", "不" * 200]
+    lengths = [len(module.vocab.encode(t)[0]) for t in texts]
+    assert min(lengths) == 1 and max(lengths) == module.vocab.max_len
+    assert module.network.can_use_fast_logits()
+    fast = sentiment.predict_logits(module.network, module.vocab, texts, batch_size=32)
+    reference = _forward_logits(module.network, module.vocab, texts, batch_size=32)
+    np.testing.assert_allclose(fast, reference, atol=1e-4, rtol=0)
+
+
+def test_fast_inference_path_is_skipped_for_subclasses_that_change_forward(module):
+    network_class = sentiment.network_class()
+
+    class Changed(network_class):
+        def forward(self, chars, bigrams, tags, lengths):
+            return -super().forward(chars, bigrams, tags, lengths)
+
+    changed = Changed(len(module.vocab), module.vocab.num_bigrams, **{
+        k: module.config[k] for k in ("char_dim", "bigram_dim", "lex_dim", "hidden_size") if k in module.config})
+    changed.set_state_dict(module.network.state_dict())
+    changed.eval()
+    assert not changed.can_use_fast_logits()
+    texts = ["这本书写得真好", "太差了"]
+    np.testing.assert_allclose(sentiment.predict_logits(changed, module.vocab, texts),
+                               -sentiment.predict_logits(module.network, module.vocab, texts), atol=1e-4)
+
+
+def test_fast_inference_path_refuses_training_mode(module):
+    import paddle
+
+    network = module.network
+    network.train()
+    try:
+        with pytest.raises(RuntimeError, match="eval"):
+            network.fast_logits(*[paddle.to_tensor(np.ones((1, 2), dtype="int64"))] * 3,
+                                paddle.to_tensor(np.array([2], dtype="int64")))
+    finally:
+        network.eval()
+
+
 def test_batch_inference_is_faster_than_500_sentences_per_second(module):
     import time
 

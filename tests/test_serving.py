@@ -12,155 +12,22 @@ import json
 import os
 import socket
 import subprocess
-import sys
-import textwrap
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import tempfile
-
 import cv2
 import numpy as np
 import pytest
 
-if "paddlehub" not in sys.modules and "HUB_HOME" not in os.environ:
-    # paddlehub creates its folders under HUB_HOME when imported (here, by load_module):
-    # keep them out of the user's ~/.paddlehub.
-    _conf = Path(tempfile.mkdtemp(prefix="hub_home_")) / "conf"
-    _conf.mkdir()
-    (_conf / "config.yaml").write_text("server: http://127.0.0.1:9\n", encoding="utf-8")
-    os.environ["HUB_HOME"] = str(_conf.parent)
-
+import serving_helpers  # noqa: F401 -- first: it keeps PaddleHub's folders out of ~/.paddlehub
 from paddle_course import serving
 from paddle_course.common import hub_install
 from paddle_course.common.paths import hub_module_dir
 
-BIN = Path(sys.executable).parent
-START_TIMEOUT_S = 240  # paddle + a model on a loaded 1-core machine
-
-TOY_TEXT_MODULE = '''
-from paddlehub.module.module import moduleinfo, serving
-
-
-@moduleinfo(name="toy_textlen", version="1.0.0", summary="length and vowel count of texts",
-            author="tests", author_email="", type="nlp/toy")
-class ToyTextLen:
-    @serving
-    def sentiment_classify(self, texts=None, batch_size=1):
-        """Returns: a list of {"text", "length", "vowels"}, one per text."""
-        if not isinstance(texts, list) or not texts:
-            raise ValueError("texts must be a non-empty list of strings")
-        return [{"text": t, "length": len(t), "vowels": sum(c in "aeiou" for c in t)} for t in texts]
-'''
-
-TOY_IMAGE_MODULE = '''
-import base64
-
-import cv2
-import numpy as np
-from paddlehub.module.module import moduleinfo, serving
-
-
-@moduleinfo(name="toy_imagestats", version="1.0.0", summary="size and mean colour of images",
-            author="tests", author_email="", type="cv/toy")
-class ToyImageStats:
-    def image_stats(self, images=None, scale=1.0):
-        """Returns: a list of {"height", "width", "mean_bgr"} (numpy values), one per image."""
-        if not images:
-            raise ValueError("images must be a non-empty list of BGR arrays")
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)):
-            raise ValueError("scale must be a number, got %r" % (scale,))
-        return [{"height": np.int64(im.shape[0]), "width": np.int64(im.shape[1]),
-                 "mean_bgr": im.reshape(-1, 3).mean(axis=0) * scale} for im in images]
-
-    @serving
-    def serving_method(self, images, **kwargs):
-        arrays = []
-        for index, b64 in enumerate(images):
-            array = cv2.imdecode(np.frombuffer(base64.b64decode(b64), np.uint8), cv2.IMREAD_COLOR)
-            if array is None:
-                raise ValueError("images[%d] is not an image" % index)
-            arrays.append(array)
-        return self.image_stats(images=arrays, **kwargs)
-'''
-
-
-# ---------------------------------------------------------------- helpers
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def make_hub_home(path):
-    """A fresh HUB_HOME whose PaddleHub server (usage statistics, downloads) is a closed loopback port."""
-    (path / "conf").mkdir(parents=True, exist_ok=True)
-    (path / "conf" / "config.yaml").write_text(
-        "log:\n  enable: true\n  level: WARNING\nserver: http://127.0.0.1:9\n", encoding="utf-8")
-    return path
-
-
-def child_env(hub_home):
-    env = dict(os.environ, HUB_HOME=str(hub_home), OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    return env
-
-
-def post(url, body, timeout=60, content_type="application/json"):
-    """POST ``body`` (bytes, or an object sent as JSON); returns (HTTP status, parsed JSON reply)."""
-    if not isinstance(body, bytes):
-        body = json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
-
-
-def encode_image(image):
-    ok, data = cv2.imencode(".png", image)
-    assert ok
-    return base64.b64encode(data.tobytes()).decode("ascii")
-
-
-class Server:
-    """A server process, its port and log; stopped by ``stop`` (terminate, wait, kill)."""
-
-    def __init__(self, command, port, env, log_path):
-        self.port = port
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                                        stdin=subprocess.DEVNULL)
-
-    def log(self):
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_ready(self, timeout=START_TIMEOUT_S):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"server exited with {self.process.returncode}:\n{self.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/", timeout=2):
-                    return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.3)
-        pytest.fail(f"server not ready after {timeout} s:\n{self.log()[-3000:]}")
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-        self._log.close()
+from serving_helpers import (BIN, Server, child_env, encode_image, free_port, make_hub_home, post, post_raw,
+                             test_image, write_toy_modules)
 
 
 @pytest.fixture
@@ -170,7 +37,7 @@ def start_server(tmp_path):
     def start(command, env):
         port = free_port()
         server = Server([str(part).replace("{port}", str(port)) for part in command], port, env,
-                        tmp_path / f"server-{len(servers)}.log")
+                        tmp_path / f"server-{len(servers)}.log", cwd=tmp_path)
         servers.append(server)
         return server.wait_ready()
 
@@ -181,13 +48,7 @@ def start_server(tmp_path):
 
 @pytest.fixture(scope="session")
 def toy_dirs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("toy_modules")
-    dirs = {}
-    for name, source in (("toy_textlen", TOY_TEXT_MODULE), ("toy_imagestats", TOY_IMAGE_MODULE)):
-        (root / name).mkdir()
-        (root / name / "module.py").write_text(textwrap.dedent(source), encoding="utf-8")
-        dirs[name] = root / name
-    return dirs
+    return write_toy_modules(tmp_path_factory.mktemp("toy_modules"))
 
 
 @pytest.fixture(scope="session")
@@ -196,20 +57,25 @@ def toy_modules(toy_dirs):
 
 
 @pytest.fixture
+def app_server(toy_modules):
+    """``app_server(**ServingApp options)``: the toy modules served on a thread of this process."""
+    servers = []
+
+    def start(modules=None, **options):
+        server = serving.BackgroundServer(serving.ServingApp(modules or toy_modules, **options))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
 def hub_home(tmp_path, monkeypatch):
     home = make_hub_home(tmp_path / "hub_home")
     monkeypatch.setenv("HUB_HOME", str(home))
     return home
-
-
-def test_image():
-    image = np.zeros((40, 60, 3), np.uint8)
-    image[:, :30] = (10, 200, 30)
-    cv2.putText(image, "hi", (32, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
-    return image
-
-
-test_image.__test__ = False
 
 
 def malformed_requests(base_url, oversized_bytes):
@@ -233,13 +99,13 @@ def malformed_requests(base_url, oversized_bytes):
         (text_url, {"texts": ["ok"], "batch_size": -1}),
         (text_url, {"texts": ["ok"], "batch_size": "8"}),
         (text_url, {"text": ["typo in the key"]}),         # unknown key
+        (text_url, b'{"texts": ["\\ud800"]}'),               # a lone surrogate
         (image_url, {"images": ["!!!not base64!!!"]}),
         (image_url, {"images": [not_an_image]}),
         (image_url, {"images": [truncated_png]}),
         (image_url, {"images": []}),
         (image_url, {"images": "abc"}),
         (image_url, {"images": [encode_image(test_image())], "scale": "x"}),  # the module's own error
-        (image_url, {"images": [encode_image(test_image())], "no_such_option": 1}),
         (base_url + "/predict/no_such_module", {"texts": ["a"]}),
         (text_url, b"x" * oversized_bytes),                # larger than --max-body-mb
     ]
@@ -286,67 +152,94 @@ def test_hub_cli_unknown_name_is_one_line_error(hub_home):
 
 # ---------------------------------------------------------------- the app, in process
 
-def test_app_rejects_each_malformed_request_with_a_json_reason(toy_modules):
-    app = serving.create_app(toy_modules, max_body_mb=0.01)
-    client = app.test_client()
+def test_app_rejects_each_malformed_request_with_a_json_reason(app_server):
+    server = app_server(limits=serving.Limits(max_body_mb=0.01))
+    text_url = server.url + "/predict/toy_textlen"
     expectations = {
         b'{"texts": ["a"': (400, "112", "not valid JSON"),
         b"": (400, "112", "body is empty"),
         b"[1, 2, 3]": (400, "112", "must be a JSON object"),
         b"[" * 5000: (400, "112", "too deeply"),
+        b"\xff\xfe": (400, "112", "not UTF-8"),
+        b'{"texts": ["a"], "batch_size": NaN}': (400, "112", "NaN is not JSON"),
+        b'{"texts": ["\\udfff"]}': (400, "101", "texts[0] holds a lone surrogate '\\udfff'"),
+        b'{"texts": ["ok"], "\\ud800": 1}': (400, "101", "unknown key '\\ud800'"),
     }
     for body, (http_status, status, reason) in expectations.items():
-        response = client.post("/predict/toy_textlen", data=body, content_type="application/json")
-        assert (response.status_code, response.json["status"]) == (http_status, status), body[:20]
-        assert reason in response.json["msg"]
+        code, reply = post(text_url, body)
+        assert (code, reply["status"]) == (http_status, status), body[:20]
+        assert reason in reply["msg"], reply
 
     cases = [
-        ({"texts": []}, 400, "'texts' is an empty list"),
-        ({"texts": "one"}, 400, "'texts' must be a list of strings, got str"),
-        ({"texts": ["a", None]}, 400, "texts[1] must be a string, got null"),
-        ({"text": ["a"]}, 400, "unknown key 'text' for toy_textlen; it accepts: texts, batch_size"),
-        ({"texts": ["a"], "batch_size": 0}, 400, "'batch_size' must be a positive integer"),
-        ({}, 400, "missing key 'texts'"),
+        ({"texts": []}, "'texts' is an empty list"),
+        ({"texts": "one"}, "'texts' must be a list of strings, got str"),
+        ({"texts": ["a", None]}, "texts[1] must be a string, got null"),
+        ({"text": ["a"]}, "unknown key 'text' for toy_textlen; it accepts: texts, batch_size, upper"),
+        ({"texts": ["a"], "batch_size": 0}, "'batch_size' must be a positive integer"),
+        ({}, "missing key 'texts'"),
+        ({"texts": [" "]}, "a text is empty"),  # the module's own ValueError
     ]
-    for body, http_status, reason in cases:
-        response = client.post("/predict/toy_textlen", json=body)
-        assert response.status_code == http_status and response.json["status"] == "101", body
-        assert reason in response.json["msg"], response.json
+    for body, reason in cases:
+        code, reply = post(text_url, body)
+        assert code == 400 and reply["status"] == "101", body
+        assert reason in reply["msg"], reply
 
+    image_url = server.url + "/predict/toy_imagestats"
     image_cases = [
-        ({"images": ["%%%"]}, "images[0] is not valid base64"),
-        ({"images": [base64.b64encode(b"plain text").decode()]}, "images[0] is valid base64 but not an image"),
-        ({"images": [encode_image(test_image())], "scale": "x"}, "scale must be a number, got 'x'"),  # module's own error
+        ({"images": ["%%%"]}, "images[0]: not valid base64"),
+        ({"images": [base64.b64encode(b"plain text").decode()]}, "images[0]: the decoded bytes are not an image"),
+        ({"images": [encode_image(test_image())], "scale": "x"}, "scale must be a number, got 'x'"),  # module's own
         ({"images": [encode_image(test_image())], "zoom": 2}, "unexpected keyword argument 'zoom'"),
         ({"images": [encode_image(test_image())], "output_dir": "/tmp"}, "'output_dir' is not accepted over HTTP"),
         ({"paths": ["/etc/hostname"]}, "'paths' is not accepted over HTTP"),
     ]
     for body, reason in image_cases:
-        response = client.post("/predict/toy_imagestats", json=body)
-        assert response.status_code == 400 and response.json["status"] == "101", body
-        assert reason in response.json["msg"], response.json
+        code, reply = post(image_url, body)
+        assert code == 400 and reply["status"] == "101", body
+        assert reason in reply["msg"], reply
 
-    response = client.post("/predict/toy_textlen", data=b"x" * 20000, content_type="application/json")
-    assert (response.status_code, response.json["status"]) == (413, "112")
-    assert "limit of 0.01 MB" in response.json["msg"]
-    response = client.post("/predict/nope", json={"texts": ["a"]})
-    assert (response.status_code, response.json["status"]) == (404, "111")
-    response = client.get("/predict/toy_textlen")
-    assert (response.status_code, response.json["status"]) == (405, "112")
-    for path in ("/gradio/toy_textlen", "/gradio/nope/app"):
-        response = client.get(path)
-        assert (response.status_code, response.json["status"]) == (404, "111"), path
+    code, reply = post(text_url, b"x" * 20000)
+    assert (code, reply["status"]) == (413, "112") and "more than 0.01 MB (--max-body-mb)" in reply["msg"]
+    code, reply = post(server.url + "/predict/nope", {"texts": ["a"]})
+    assert (code, reply["status"]) == (404, "111")
+    for path in ("/gradio/toy_textlen", "/predict/toy_textlen/x", "/predict/../etc/passwd"):
+        code, reply = post(server.url + path, {"texts": ["a"]})
+        assert (code, reply["status"]) == (404, "111"), path
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(text_url, timeout=10)
+    assert raised.value.code == 405 and json.loads(raised.value.read())["status"] == "112"
 
 
-def test_app_reply_equals_in_process_call_with_numpy_results(toy_modules):
-    client = serving.create_app(toy_modules).test_client()
+def test_app_reply_equals_in_process_call_with_numpy_results(app_server, toy_modules):
+    server = app_server()
     image = test_image()
-    response = client.post("/predict/toy_imagestats", json={"images": [encode_image(image)], "scale": 0.5})
-    assert response.status_code == 200
+    code, headers, data = post_raw(server.url + "/predict/toy_imagestats",
+                                   {"images": [encode_image(image)], "scale": 0.5})
+    assert code == 200 and headers["content-type"] == "application/json"
     expected = serving.to_jsonable(toy_modules["toy_imagestats"].image_stats(images=[image], scale=0.5))
-    assert response.json == {"status": "000", "msg": "", "results": expected}
+    assert json.loads(data) == {"status": "000", "msg": "", "results": expected}
     assert (expected[0]["height"], expected[0]["width"]) == (40, 60)
     assert expected[0]["mean_bgr"] == pytest.approx((image.reshape(-1, 3).mean(axis=0) * 0.5).tolist())
+    # the bytes PaddleHub's Flask app sends: sorted keys, compact, \\u escapes, a newline
+    code, _, data = post_raw(server.url + "/predict/toy_textlen", {"texts": ["你好"]})
+    assert code == 200 and data == (b'{"msg":"","results":[{"length":2,"text":"\\u4f60\\u597d","vowels":0}],'
+                                    b'"status":"000"}\n')
+
+
+def test_serving_never_starts_paddlehubs_usage_statistics_thread(toy_dirs, monkeypatch):
+    from paddlehub.server import server as hub_server
+
+    started = []
+    monkeypatch.setattr(hub_server.CacheUpdater, "start", lambda self: started.append(self.module))
+    modules = {name: serving.load_module(str(directory)) for name, directory in toy_dirs.items()}
+    server = serving.BackgroundServer(serving.ServingApp(modules))
+    try:
+        assert post(server.url + "/predict/toy_textlen", {"texts": ["a"]})[0] == 200
+    finally:
+        server.stop()
+    assert started == []
+    hub_server.CacheUpdater("update_cache", module="toy_textlen").start()  # the patch does see a start
+    assert started == ["toy_textlen"]
 
 
 # ---------------------------------------------------------------- real server processes
@@ -360,7 +253,7 @@ def test_paddle_course_serve_binds_loopback_and_survives_malformed_requests(toy_
     assert f"Ready: http://127.0.0.1:{server.port}" in server.log()
     assert listening_addresses(server.port) == ["127.0.0.1"]
 
-    texts = ["good food", "太好吃了", ""]
+    texts = ["good food", "太好吃了", "x"]
     status, reply = post(server.base_url + "/predict/toy_textlen", {"texts": texts})
     assert status == 200
     assert reply == {"status": "000", "msg": "",
@@ -457,15 +350,38 @@ def test_course_module_served_by_hub_and_by_paddle_course_equals_in_process_call
 
     ours = start_server([BIN / "paddle-course", "serve", "-m", name, "--port", "{port}"], env)
     hubs = start_server([BIN / "hub", "serving", "start", "-m", name, "-p", "{port}"], env)
+    replies = []
     for server in (ours, hubs):
-        status, reply = post(f"{server.base_url}/predict/{name}", body, timeout=120)
-        assert (status, reply) == (200, {"status": "000", "msg": "", "results": expected}), server.base_url
+        status, _, data = post_raw(f"{server.base_url}/predict/{name}", body, timeout=120)
+        assert (status, json.loads(data)) == (200, {"status": "000", "msg": "", "results": expected}), server.base_url
+        replies.append(data)
         status, reply = post(f"{server.base_url}/predict/{name}", bad_body, timeout=120)
         assert reply["status"] == "101" and reply["results"] == "" and reply["msg"], reply
         assert "Traceback" not in reply["msg"]
+    assert replies[0] == replies[1]  # byte for byte
     assert status == 200  # PaddleHub's server answers a rejected input with HTTP 200 ...
     status, _ = post(f"{ours.base_url}/predict/{name}", bad_body, timeout=120)
     assert status == 400  # ... ours with 400
+    if "images" in body:
+        _check_no_path_from_the_network(name, body, (ours, hubs), tmp_path)
+
+
+def _check_no_path_from_the_network(name, body, servers, tmp_path):
+    """Under both servers the module writes nothing: ``output_dir`` is refused, a visualization
+    comes back in the reply as a base64 JPEG."""
+    target = tmp_path / "chosen_by_the_client"
+    image = cv2.imdecode(np.frombuffer(base64.b64decode(body["images"][0]), np.uint8), cv2.IMREAD_COLOR)
+    for server in servers:
+        status, reply = post(f"{server.base_url}/predict/{name}", dict(body, output_dir=str(target)), timeout=120)
+        assert reply["status"] == "101" and "output_dir" in reply["msg"], reply
+        status, reply = post(f"{server.base_url}/predict/{name}", dict(body, visualization=True), timeout=120)
+        assert (status, reply["status"]) == (200, "000"), reply
+        result = reply["results"][0]
+        assert result["save_path"] == ""
+        drawn = cv2.imdecode(np.frombuffer(base64.b64decode(result["visualized_image"]), np.uint8), cv2.IMREAD_COLOR)
+        assert drawn is not None and drawn.shape[0] == image.shape[0]
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["hub_home"]  # the servers' working folder
 
 
 def test_serve_cli_refuses_unknown_module_and_busy_port_in_one_line(toy_dirs, tmp_path):

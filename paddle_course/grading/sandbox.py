@@ -47,6 +47,10 @@ GRADING_DIR = Path(__file__).resolve().parent
 STREAM_KEEP = 4000  # bytes of the child's raw stdout/stderr kept (output outside any request)
 # where things are inside the bubblewrap sandbox
 BOX_GRADER, BOX_WORK, BOX_COURSE = "/grader", "/home/learner", "/course"
+# a virtual environment is shown to the child here, not at its own path: the README makes `.venv`
+# inside the repository, and binding it in place would show the repository's folder too (empty but
+# there, and its name says where the course lives)
+BOX_VENV = "/venv"
 PROBE_TIMEOUT = 20.0
 
 
@@ -160,6 +164,22 @@ def _python_roots():
     return roots
 
 
+def _venv_prefix():
+    """The virtual environment's folder when Python runs in one outside its base installation, else None."""
+    prefix, base = Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()
+    if prefix == base or base in prefix.parents:
+        return None
+    return prefix
+
+
+def _boxed(path):
+    """Where ``path`` of this machine is in the sandbox: under :data:`BOX_VENV` when it is in the venv."""
+    venv, path = _venv_prefix(), Path(path)
+    if venv is not None and (path.resolve() == venv or venv in path.resolve().parents):
+        return str(Path(BOX_VENV) / path.resolve().relative_to(venv))
+    return str(path)
+
+
 def _hidden_paths():
     """Folders the child must never see even when they lie inside a folder it sees."""
     hidden = {PACKAGE_DIR.resolve(), PACKAGE_DIR.parent.resolve() / "homework", PACKAGE_DIR.parent.resolve() / "data"}
@@ -231,13 +251,16 @@ class Sandbox:
             wire.widen(fd)
         self.request_fd, self.reply_fd = request_write, reply_read
         config = {"submission_source": str(inside / "submission.py"), "submission": str(work / "submission.py"),
-                  "sys_path": _python_paths(), "preload": list(preload), "limits": self.limits.rlimits(),
+                  "sys_path": [_boxed(p) for p in _python_paths()] if boxed else _python_paths(),
+                  "preload": list(preload), "limits": self.limits.rlimits(),
                   "request_fd": request_read, "reply_fd": reply_write}
         self._write_grader_folder(submission, config, course_api, inside, Path(BOX_COURSE) if boxed else PACKAGE_DIR)
         env = {"HOME": str(work), "TMPDIR": "/tmp" if boxed else str(work), "LANG": "C.UTF-8",
                "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "USER": "learner",
                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-        python = [sys.executable, "-I", "-S", str(inside / "agent.py"), str(inside / "config.json")]
+        # in the sandbox the base interpreter itself runs (-I -S: the venv's site-packages come from sys_path)
+        executable = os.path.realpath(sys.executable) if boxed else sys.executable
+        python = [executable, "-I", "-S", str(inside / "agent.py"), str(inside / "config.json")]
         if boxed:
             command, cwd, env = self._bwrap_command(env, course_files, python), self.folder, {}  # bwrap sets env
         else:
@@ -310,12 +333,13 @@ class Sandbox:
         for root in sorted({*map(str, _python_roots()), *_python_paths(), os.path.dirname(sys.executable)}):
             if not any(root == b or root.startswith(b.rstrip("/") + "/") for b in bound) and root != "/":
                 bound.append(root)
+        bound.append(os.path.dirname(os.path.realpath(sys.executable)))
         for root in bound:
             if root != "/usr" and not root.startswith("/usr/"):
-                args += ["--ro-bind", root, root]
+                args += ["--ro-bind", root, _boxed(root)]
         for hidden in sorted(map(str, _hidden_paths())):
             if any(hidden.startswith(b.rstrip("/") + "/") for b in [*bound, "/usr"]):
-                args += ["--ro-bind", str(self.folder / "empty"), hidden]
+                args += ["--ro-bind", str(self.folder / "empty"), _boxed(hidden)]
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", BOX_WORK,
                  "--ro-bind", str(self.folder / "grader"), BOX_GRADER]
         for relative in course_files:

@@ -55,6 +55,68 @@ class SentimentBiLSTM(nn.Layer):
     def forward(self, chars, bigrams, tags, lengths):
         return self.fc(self.dropout(self.features(chars, bigrams, tags, lengths)))
 
+    def can_use_fast_logits(self):
+        """True in eval mode when ``forward``/``features`` are this class's own (a subclass that
+        changes them, e.g. in a homework, keeps its own ``forward``)."""
+        cls = type(self)
+        return (not self.training and cls.forward is SentimentBiLSTM.forward
+                and cls.features is SentimentBiLSTM.features)
+
+    def fast_logits(self, chars, bigrams, tags, lengths):
+        """Inference-only ``forward`` (eval mode, no gradient): the same logits from the same
+        parameters, ~2x faster on CPU than Paddle's ``rnn`` op. Returns a float32 NumPy array ``[B, 2]``.
+
+        The embeddings run in Paddle; the BiLSTM runs in NumPy, whose BLAS multiplies these
+        matrices ~3x faster per core than Paddle 3.3's CPU matmul (measured: 86 vs 25-35 GFLOP/s).
+        The input projection ``x W_ih^T + b_ih + b_hh`` of every step of both directions is one
+        matmul; the time loop runs both directions at once (direction 1 reads the text backwards).
+        Paddle's gate order is ``i, f, g, o``. A text's state only advances at its own positions
+        (``t < length``), so the backward direction starts from zeros at each text's last
+        character, as ``nn.LSTM(..., sequence_length=lengths)`` does.
+        """
+        import numpy as np
+
+        if self.training:
+            raise RuntimeError("fast_logits is for inference: call network.eval() first (training uses forward)")
+        with paddle.no_grad():
+            parts = [self.char_embedding(chars), self.bigram_embedding(bigrams)]
+            if self.lex_embedding is not None:
+                parts.append(self.lex_embedding(tags))
+            x = paddle.concat(parts, axis=-1).numpy()  # [B, L, D]; embedding dropout is the identity in eval mode
+        lengths = np.asarray(lengths.numpy() if isinstance(lengths, paddle.Tensor) else lengths)
+        batch, steps, _ = x.shape
+        lstm = self.lstm
+        hidden = lstm.hidden_size
+        w_ih = np.concatenate([lstm.weight_ih_l0.numpy(), lstm.weight_ih_l0_reverse.numpy()])  # [8H, D]
+        bias = np.concatenate([(lstm.bias_ih_l0 + lstm.bias_hh_l0).numpy(),
+                               (lstm.bias_ih_l0_reverse + lstm.bias_hh_l0_reverse).numpy()])
+        w_hh = np.stack([lstm.weight_hh_l0.numpy().T, lstm.weight_hh_l0_reverse.numpy().T])  # [2, H, 4H]
+        proj = (x.reshape(batch * steps, -1) @ w_ih.T + bias).reshape(batch, steps, 2, 4 * hidden)
+        valid = np.arange(steps)[:, None] < lengths[None, :]  # [L, B]
+        h = np.zeros((2, batch, hidden), dtype=x.dtype)
+        c = np.zeros_like(h)
+        pooled = np.full_like(h, -1e4)
+        gates = np.empty((2, batch, 4 * hidden), dtype=x.dtype)
+        for s in range(steps):
+            t_back = steps - 1 - s  # the backward direction reads position L-1-s at step s
+            np.matmul(h, w_hh, out=gates)
+            gates[0] += proj[:, s, 0]
+            gates[1] += proj[:, t_back, 1]
+            # sigmoid(z) = (1 + tanh(z / 2)) / 2 on the i, f, o gates; tanh on g
+            ifo = np.tanh(0.5 * gates)
+            ifo += 1.0
+            ifo *= 0.5
+            g = np.tanh(gates[:, :, 2 * hidden:3 * hidden])
+            c_new = ifo[:, :, hidden:2 * hidden] * c + ifo[:, :, :hidden] * g
+            h_new = ifo[:, :, 3 * hidden:] * np.tanh(c_new)
+            m = np.stack([valid[s], valid[t_back]])[:, :, None]  # [2, B, 1]
+            h = np.where(m, h_new, h)
+            c = np.where(m, c_new, c)
+            np.maximum(pooled, np.where(m, h_new, -1e4), out=pooled)
+        # [max_t h^fw; max_t h^bw; h^fw_n; h^bw_1]
+        features = np.concatenate([pooled[0], pooled[1], h[0], h[1]], axis=-1)
+        return features @ self.fc.weight.numpy() + self.fc.bias.numpy()
+
     def _loss_and_accuracy(self, batch):
         *inputs, labels = batch
         logits = self(*inputs)

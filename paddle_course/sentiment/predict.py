@@ -39,10 +39,16 @@ def predict_logits(network, vocab, texts, batch_size=64):
     encoded = [vocab.encode(t) for t in texts]
     order = np.argsort([len(e[0]) for e in encoded], kind="stable")
     logits = np.empty((len(texts), 2), dtype="float64")
+    # an eval-mode SentimentBiLSTM has an inference-only path with the same logits (~2x faster on CPU)
+    fast = network.fast_logits if getattr(network, "can_use_fast_logits", lambda: False)() else None
     with paddle.no_grad():
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
-            logits[rows] = network(*[paddle.to_tensor(a) for a in pad_batch([encoded[i] for i in rows])]).numpy()
+            batch = pad_batch([encoded[i] for i in rows])
+            if fast is not None:
+                logits[rows] = fast(*[paddle.to_tensor(a) for a in batch[:3]], batch[3])
+            else:
+                logits[rows] = network(*[paddle.to_tensor(a) for a in batch]).numpy()
     return logits
 
 

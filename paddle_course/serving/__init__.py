@@ -2,15 +2,22 @@
 
 Course 3.4 (serving a module): ``hub serving start -m course_sentiment`` turns a module into a web
 service.  ``paddle-course serve`` serves the same API -- the same URL, the same request
-and reply JSON -- with these differences, which a learner's laptop needs:
+and reply JSON -- for any module of the registry (:mod:`paddle_course.common.hub`) or any
+PaddleHub module folder, with what a learner's laptop needs:
 
-* it listens on 127.0.0.1 by default (PaddleHub's own server binds 0.0.0.0, every
-  network interface);
-* bad requests get a JSON error reply naming the problem, with a fitting HTTP status,
-  where PaddleHub 2.4 answers an HTML page or HTTP 500 (see "What PaddleHub does" below);
-* request bodies are capped (``--max-body-mb``, HTTP 413) and a slow client times out;
-* keys that name files on the server (``paths``, ``output_dir``) are refused: a client
-  sends images, it does not choose what the server reads or where it writes.
+* it listens on 127.0.0.1 by default (PaddleHub's own server binds 0.0.0.0, every interface);
+* it answers only requests whose Host header names it (no DNS rebinding), sent as
+  ``Content-Type: application/json`` (a web page cannot post to it without a CORS
+  preflight, which it does not answer unless ``--cors-origin`` asks);
+* every request is checked against limits before any work (body size, texts, characters,
+  images, image bytes and pixels read from the file header, queued work per module), and
+  every refusal is a JSON reply naming the limit and its CLI option;
+* nothing from a request becomes a path (``paths``, ``output_dir`` are refused;
+  ``visualization`` returns the drawn image in the reply);
+* each module has its own queue and thread; concurrent requests to a module that declares
+  ``serving_batch`` are run as one call (micro-batching), each client getting exactly the
+  answer it would get alone; a request whose client has gone is dropped before it runs, and
+  every request has a deadline.
 
 The API (PaddleHub's)::
 
@@ -29,37 +36,45 @@ status   HTTP  meaning
 =======  ====  ===================================================================
 "000"    200   results computed
 "101"    400   the input was rejected: a bad value, or the module raised ValueError/TypeError
-"101"    500   the module failed unexpectedly (the traceback goes to the server log only)
+"101"    413   the input is over a limit (texts, characters, images, image bytes or pixels)
+"101"    429   the module's queue is full (``--max-queue-items``, ``--max-queue-mb``): try later
+"101"    503   no answer within the deadline (``--deadline-s``): the server is overloaded
+"101"    500   the module failed unexpectedly (a bug; the traceback goes to the server log only)
 "111"    404   no such module (or no such URL) on this server
-"112"    400   the body is not a JSON object (PaddleHub: "outdated HTTP protocol format")
+"112"    400   the body is not UTF-8 JSON holding an object
+"112"    403   the Host header does not name this server (``--allow-host``)
 "112"    405   method not allowed (use POST)
+"112"    408   the body did not arrive before the deadline
 "112"    413   the body is larger than ``--max-body-mb``
+"112"    415   the Content-Type is not application/json
 =======  ====  ===================================================================
 
 What PaddleHub 2.4's own ``hub serving start`` does on bad input (measured with Flask 3.1,
 Werkzeug 3.1): invalid JSON or an empty body -> HTML "400 Bad Request"; a body that is
 valid JSON but not an object (``[1, 2]``, ``"abc"``), or JSON nested thousands deep ->
-an HTML "500 Internal Server Error", because ``predict_v2`` calls ``dict.update`` outside its ``try`` and Flask's own
-error logging then crashes on PaddleHub's replacement logger (``Logger.__call__() got an
-unexpected keyword argument 'exc_info'``); a Content-Type other than application/json ->
-HTML 415; an unknown module -> 200 with status "111"; an exception raised inside the
-module (e.g. the modules' ValueError on an empty text list) -> 200 with status "101" and
-``str(error)`` as ``msg``, which is clean (a missing ``images`` key reads
-"serving_method() missing 1 required positional argument: 'images'").  It has no body
-size limit, and passes ``paths``/``output_dir`` from the client to the module.  The server
-process survives all of these (300 mixed bad requests, then a good one answered), but
-its log fills with a traceback per HTTP 500.
+an HTML "500 Internal Server Error", because ``predict_v2`` calls ``dict.update`` outside its
+``try``; a Content-Type other than application/json -> HTML 415; an unknown module -> 200 with
+status "111"; an exception raised inside the module -> 200 with status "101" and
+``str(error)`` as ``msg``.  It has no size limit of any kind, runs requests on as many
+threads as clients, and passes ``paths``/``output_dir`` from the client to the module (the
+course's modules refuse both themselves, and read image sizes from the file header, so
+they are safe under ``hub serving start`` too).
 
-The package: :mod:`~paddle_course.serving.protocol` (the request and reply JSON and the
-checks of a request), :mod:`~paddle_course.serving.app` (the Flask app) and
-:mod:`~paddle_course.serving.server` (loading the modules, the HTTP server, :func:`serve`).
-Nothing heavy is imported until a function runs.
+The package: :mod:`~paddle_course.serving.protocol` (the reply JSON, the keys of a request),
+:mod:`~paddle_course.serving.limits` (the limits and the checks of a body),
+:mod:`~paddle_course.serving.batching` (a queue per module, micro-batching),
+:mod:`~paddle_course.serving.app` (the ASGI app) and :mod:`~paddle_course.serving.server`
+(loading the modules, uvicorn, :func:`serve`).  Importing it imports no Paddle, no uvicorn.
 """
 from paddle_course.common.hub import COURSE_MODULES
-from paddle_course.serving.app import create_app
-from paddle_course.serving.protocol import RequestError, check_inputs, json_default, package_result, to_jsonable
-from paddle_course.serving.server import (DEFAULT_HOST, DEFAULT_MAX_BODY_MB, DEFAULT_PORT, load_module, make_server,
-                                          serve)
+from paddle_course.serving.app import ServingApp
+from paddle_course.serving.batching import BatchContract
+from paddle_course.serving.limits import Limits
+from paddle_course.serving.protocol import (RequestError, check_inputs, json_default, package_result,
+                                            serving_signature, to_jsonable)
+from paddle_course.serving.server import (DEFAULT_BATCH_WINDOW_MS, DEFAULT_HOST, DEFAULT_PORT, BackgroundServer,
+                                          load_module, serve)
 
-__all__ = ["COURSE_MODULES", "DEFAULT_HOST", "DEFAULT_MAX_BODY_MB", "DEFAULT_PORT", "RequestError", "check_inputs",
-           "create_app", "json_default", "load_module", "make_server", "package_result", "serve", "to_jsonable"]
+__all__ = ["COURSE_MODULES", "DEFAULT_BATCH_WINDOW_MS", "DEFAULT_HOST", "DEFAULT_PORT", "BackgroundServer",
+           "BatchContract", "Limits", "RequestError", "ServingApp", "check_inputs", "json_default", "load_module",
+           "package_result", "serve", "serving_signature", "to_jsonable"]

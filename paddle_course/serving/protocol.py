@@ -13,7 +13,7 @@ from pathlib import Path
 # choose what the server reads or where it writes (it may be another machine with --host).
 SERVER_SIDE_KEYS = {
     "paths": "it would read files on the server; send the images themselves, base64-encoded, as 'images'",
-    "output_dir": "the server keeps its own output folder; leave it out",
+    "output_dir": "the server writes no files; with visualization the drawn image comes back in the reply",
 }
 
 
@@ -53,6 +53,19 @@ def to_jsonable(obj):
     return json.loads(json.dumps(obj, ensure_ascii=False, default=json_default))
 
 
+def encode_reply(status, msg, results):
+    """The reply's bytes, exactly as PaddleHub's Flask app writes them.
+
+    Flask 3's JSON provider (``hub serving start``) sorts the keys, writes compact JSON with
+    non-ASCII characters as ``\\u`` escapes (PaddleHub's ``JSON_AS_ASCII = False`` is a setting
+    Flask 3 no longer reads) and ends with a newline; the same bytes here make a reply
+    byte-for-byte PaddleHub's, and a lone surrogate in a result is written as an escape too.
+    Raises TypeError/ValueError if ``results`` is not JSON-serialisable.
+    """
+    reply = package_result(status, msg, results)
+    return (json.dumps(reply, sort_keys=True, separators=(",", ":"), default=json_default) + "\n").encode("ascii")
+
+
 def serving_signature(module):
     """The signature of the module's ``@serving`` method, without ``self``.
 
@@ -75,49 +88,14 @@ def _describe(value):
     return "null" if value is None else type(value).__name__
 
 
-def _check_text_list(texts):
-    if not isinstance(texts, list):
-        raise RequestError(f"'texts' must be a list of strings, got {_describe(texts)}")
-    if not texts:
-        raise RequestError("'texts' is an empty list; send at least one text")
-    for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise RequestError(f"texts[{index}] must be a string, got {_describe(text)}")
-
-
-def _check_image_list(images):
-    import cv2
-
-    from paddle_course.common.images import base64_bytes, decode_image_bytes
-
-    if not isinstance(images, list):
-        raise RequestError(f"'images' must be a list of base64-encoded image files, got {_describe(images)}")
-    if not images:
-        raise RequestError("'images' is an empty list; send at least one base64-encoded image")
-    for index, image in enumerate(images):
-        if not isinstance(image, str):
-            raise RequestError(f"images[{index}] must be a base64 string, got {_describe(image)}")
-        try:
-            data = base64_bytes(image)
-        except ValueError:
-            raise RequestError(f"images[{index}] is not valid base64") from None
-        # A reduced grayscale decode is enough to prove the bytes are an image, at a fraction
-        # of the cost of the full decode the module does next.
-        if decode_image_bytes(data, cv2.IMREAD_REDUCED_GRAYSCALE_8) is None:
-            raise RequestError(
-                f"images[{index}] is valid base64 but not an image file OpenCV can read "
-                "(send the bytes of a JPEG/PNG/BMP file, base64-encoded)"
-            )
-
-
 def check_inputs(module_name, signature, inputs):
     """Refuse, with a message naming the problem, a request body the module cannot take.
 
     Checks the keys against the ``@serving`` method's parameters (unknown keys unless it
-    takes ``**kwargs``, missing required ones, ``SERVER_SIDE_KEYS``), and the values of the keys the course's
-    modules share: ``texts`` (non-empty list of strings), ``images`` (non-empty list of
-    base64-encoded image files), ``batch_size`` (a positive integer).  Anything else is the
-    module's job (its ValueError becomes a 400 reply).
+    takes ``**kwargs``, missing required ones, ``SERVER_SIDE_KEYS``) and ``batch_size`` (a
+    positive integer).  ``texts`` and ``images`` are checked against the server's limits by
+    :func:`paddle_course.serving.limits.check_values`; anything else is the module's job
+    (its ValueError becomes a 400 reply).
     """
     if not isinstance(inputs, dict):
         raise RequestError(
@@ -145,10 +123,6 @@ def check_inputs(module_name, signature, inputs):
     for data_key in ("texts", "images"):
         if data_key in named and not any(key in inputs for key in ("texts", "images", "paths", "data")):
             raise RequestError(f"missing key {data_key!r} for {module_name}: nothing to predict on")
-    if "texts" in inputs:
-        _check_text_list(inputs["texts"])
-    if "images" in inputs:
-        _check_image_list(inputs["images"])
     if "batch_size" in inputs:
         batch_size = inputs["batch_size"]
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

@@ -1,14 +1,27 @@
-"""Loading the modules and running the HTTP server of ``paddle-course serve`` (Werkzeug, threaded)."""
+"""Loading the modules and running ``paddle-course serve``: uvicorn (HTTP/1.1 by h11) and the ASGI app.
+
+Why uvicorn: a trivial JSON endpoint, 16 keep-alive clients on this course's 2 shared
+cores (``bench/serving_stacks.py``, six noisy rounds): Werkzeug's threaded server (Flask's,
+PaddleHub's) 660-1,170 requests/s, uvicorn with a plain ASGI callable 1,740-3,310,
+uvicorn with Starlette 1,170-2,990.  Starlette costs little, but a plain ASGI callable
+gives direct control over what matters here: reading the body chunk by chunk against the
+limits, and noticing a client that leaves.  One event loop reads and checks every
+request, and the model work goes to one thread per module
+(:mod:`paddle_course.serving.batching`).  ``bench/serving.py`` has the served numbers.
+"""
 import logging
 import sys
+import threading
 
 from paddle_course.common import hub
-from paddle_course.serving.app import DEFAULT_MAX_BODY_MB, create_app
+from paddle_course.serving.app import ServingApp
+from paddle_course.serving.limits import Limits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
-# A client that stops sending in the middle of a request is dropped after this many seconds.
-REQUEST_TIMEOUT_S = 60
+DEFAULT_BATCH_WINDOW_MS = 5.0
+# an idle keep-alive connection is closed after this many seconds
+KEEP_ALIVE_S = 5
 
 
 def load_module(name_or_dir):
@@ -20,92 +33,103 @@ def load_module(name_or_dir):
     return module
 
 
-def check_address_free(host, port):
-    """Raise ValueError now, before minutes of model loading, if ``host:port`` cannot be bound."""
+def bind_socket(host, port):
+    """A TCP socket bound (not yet listening) to ``host:port`` (port 0: a free one), so that a busy
+    port is reported at once, before minutes of model loading; ValueError with a clear message."""
     import socket
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself will
-        try:
-            probe.bind((host, int(port)))
-        except OSError as err:
-            raise ValueError(
-                f"cannot listen on {host}:{port}: {err.strerror or err} "
-                "(is another server using this port? choose another with --port)"
-            ) from None
-
-
-def make_server(app, host=DEFAULT_HOST, port=DEFAULT_PORT):
-    """A threaded Werkzeug server for ``app`` bound to ``host:port`` (port 0: any free port).
-
-    Raises ValueError with a clear message if the address cannot be used.
-    """
-    from werkzeug.serving import WSGIRequestHandler, make_server as werkzeug_make_server
-
-    class TimedRequestHandler(WSGIRequestHandler):
-        timeout = REQUEST_TIMEOUT_S  # socket timeout: a stalled client cannot hold a thread forever
-
+    # proto IPPROTO_TCP, not 0: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets that
+    # say they are TCP, and with it on, the reply's second write waits ~40 ms for the client's delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        server = werkzeug_make_server(host, int(port), app, threaded=True, request_handler=TimedRequestHandler)
+        sock.bind((host, int(port)))
     except OSError as err:
+        sock.close()
         raise ValueError(
             f"cannot listen on {host}:{port}: {err.strerror or err} "
             "(is another server using this port? choose another with --port)"
         ) from None
-    server.daemon_threads = True
-    return server
+    return sock
 
 
-def serve(modules=hub.COURSE_MODULES, host=DEFAULT_HOST, port=DEFAULT_PORT, max_body_mb=DEFAULT_MAX_BODY_MB,
-          quiet=False):
+def uvicorn_server(app, host=DEFAULT_HOST, port=DEFAULT_PORT):
+    """A ``uvicorn.Server`` for ``app``: h11, no websockets, no proxy headers, no logging set-up."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host=host, port=int(port), http="h11", ws="none", loop="asyncio", lifespan="on",
+        proxy_headers=False, server_header=False, access_log=False, log_config=None, log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_S, timeout_graceful_shutdown=5,
+    )
+    return uvicorn.Server(config)
+
+
+class BackgroundServer:
+    """A server running on a thread of this process (for tests and benchmarks): ``.port``, ``.url``, ``.stop()``."""
+
+    def __init__(self, app, host=DEFAULT_HOST, port=0):
+        self.app = app
+        sock = bind_socket(host, port)
+        self.port = sock.getsockname()[1]
+        self.url = f"http://{host}:{self.port}"
+        self.server = uvicorn_server(app, host, self.port)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
+                                       name="paddle-course-serve", daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError(f"the server on {host}:{port} did not start")
+            self.thread.join(0.01)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+def serve(modules=hub.COURSE_MODULES, host=DEFAULT_HOST, port=DEFAULT_PORT, limits=None, allowed_hosts=(),
+          cors_origins=(), batch_window_ms=DEFAULT_BATCH_WINDOW_MS, quiet=False):
     """Load ``modules`` and serve them until interrupted (Ctrl+C or SIGTERM).
 
     ``modules`` are course module names, names of modules installed in PaddleHub's module
     folder, or module folders.  Prints one line per module, then ``Ready: <url>`` when the
     server accepts requests.
     """
-    import signal
-
     from paddle_course.common.progress import say
 
     if not modules:
         raise ValueError("give at least one module to serve")
-    if max_body_mb <= 0:
-        raise ValueError(f"--max-body-mb must be positive, got {max_body_mb}")
     if not 0 <= int(port) <= 65535:
         raise ValueError(f"--port must be between 0 and 65535, got {port}")
+    if batch_window_ms < 0:
+        raise ValueError(f"--batch-window-ms must be 0 or more, got {batch_window_ms}")
+    limits = limits or Limits()
     for name in modules:  # every name is checked before any model is loaded
         hub.find_module_dir(name)
-    check_address_free(host, port)
+    sock = bind_socket(host, port)
     loaded = {}
     for name in modules:
         say(f"loading {name} ...", quiet)
         module = load_module(name)
         loaded[module.name] = module
-    server = make_server(create_app(loaded, max_body_mb=max_body_mb), host, port)
-    if quiet:  # no line per request
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = ServingApp(loaded, limits, allowed_hosts=allowed_hosts, cors_origins=cors_origins,
+                     batch_window_ms=batch_window_ms)
+    server = uvicorn_server(app, host, port)
     url_host = f"[{host}]" if ":" in host else host
-    base_url = f"http://{url_host}:{server.server_port}"
+    base_url = f"http://{url_host}:{sock.getsockname()[1]}"
     for name, module in loaded.items():
         say(f"serving {name} {module.version} ({module.type}): POST {base_url}/predict/{name}", quiet)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {host}: other machines on your network can reach this server",
               file=sys.stderr, flush=True)
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    # The ready line is printed even when quiet: scripts wait for it.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    # uvicorn warns once per malformed request ("Invalid HTTP request received."): a client could fill the log
+    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
+    sock.listen(server.config.backlog)
+    # The ready line is printed even when quiet: scripts wait for it.  Connections made from now
+    # on wait in the socket's backlog until the loop below accepts them.
     print(f"Ready: {base_url} (Ctrl+C to stop)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        server.server_close()
+    server.run(sockets=[sock])  # uvicorn turns SIGINT and SIGTERM into a graceful stop
     say("server stopped", quiet)
     return 0

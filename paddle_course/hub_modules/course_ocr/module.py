@@ -13,7 +13,9 @@ import argparse
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
-from paddle_course.common.images import decode_base64_image
+from paddle_course.common.images import encode_base64_image
+from paddle_course.common.untrusted_images import decode_base64_image
+from paddle_course.ocr.draw import draw_result
 from paddle_course.ocr.engine import engine, engine_with_checkpoint
 from paddle_course.ocr.predict import recognize_text
 
@@ -31,6 +33,11 @@ class CourseOCR(paddle.nn.Layer):
     # A paddle.nn.Layer, like the other course modules: PaddleHub 2.4 runs every method of a
     # module that is not a Layer inside paddle.enable_static() and leaves static mode on when the
     # method raises, which breaks the dygraph CRNN of ``checkpoint=`` and any Paddle code after it.
+
+    # ``paddle-course serve`` may answer the images of concurrent requests in one call (micro-batching)
+    # and split the list it returns: each image is read on its own.
+    serving_batch = {"items": "images"}
+
     def __init__(self, checkpoint=None, num_threads=None):
         """
         Args:
@@ -92,21 +99,30 @@ class CourseOCR(paddle.nn.Layer):
         return extract_fields(list(texts), batch_size=batch_size)
 
     @serving
-    def serving_method(self, images, **kwargs):
-        """``hub serving``: ``{"images": [base64 image, ...], ...recognize_text options}``.
+    def serving_method(self, images, visualization=False, box_thresh=0.5, text_thresh=0.5,
+                       angle_classification_thresh=0.9, use_gpu=False, **unknown):
+        """``hub serving``: ``{"images": [base64 image file, ...], ...recognize_text options}``.
 
-        Returns what ``recognize_text`` returns.  A bad body raises ValueError naming the problem.
+        Returns what ``recognize_text`` returns.  Nothing in a request names a file: with
+        ``visualization`` each result carries the annotated image, a base64 JPEG, as
+        ``visualized_image`` (``save_path`` stays ""), and no file is written.  Image sizes are
+        read from the file headers before decoding.  A bad body raises ValueError naming the problem.
         """
         if not isinstance(images, list):
             raise ValueError(f"'images' must be a list of base64-encoded images, got {type(images).__name__}")
         if not images:
             raise ValueError("'images' is empty: send at least one base64-encoded image")
-        unknown = set(kwargs) - {"output_dir", "visualization", "box_thresh", "text_thresh",
-                                 "angle_classification_thresh", "use_gpu"}
-        if unknown:
+        if unknown:  # output_dir among them: the server chooses no path from a request
             raise ValueError(f"unknown option(s) {sorted(unknown)} for recognize_text")
+        if not isinstance(visualization, bool):
+            raise ValueError(f"visualization must be true or false, got {visualization!r}")
         decoded = [decode_base64_image(item, f"images[{i}]") for i, item in enumerate(images)]
-        return self.recognize_text(images=decoded, **kwargs)
+        results = self.recognize_text(images=decoded, use_gpu=use_gpu, box_thresh=box_thresh,
+                                      text_thresh=text_thresh, angle_classification_thresh=angle_classification_thresh)
+        if visualization:
+            for image, result in zip(decoded, results):
+                result["visualized_image"] = encode_base64_image(draw_result(image, result["data"]), ".jpg")
+        return results
 
     @runnable
     def run_cmd(self, argvs):

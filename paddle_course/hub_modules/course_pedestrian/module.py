@@ -18,8 +18,10 @@ import os
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
-from paddle_course.common.images import check_image, decode_base64_image, read_image
+from paddle_course.common.images import check_image, encode_base64_image, read_image
+from paddle_course.common.untrusted_images import decode_base64_image
 from paddle_course.detection.detectors import DEFAULT_DETECTOR, DETECTORS, load_detector
+from paddle_course.detection.draw import draw_detections
 from paddle_course.detection.predict import detect_images
 
 
@@ -34,6 +36,10 @@ from paddle_course.detection.predict import detect_images
 )
 class CoursePedestrian(paddle.nn.Layer):
     # A paddle.nn.Layer, so PaddleHub runs the methods in dynamic-graph mode.
+
+    # ``paddle-course serve`` may answer the images of concurrent requests in one call (micro-batching)
+    # and split the list it returns: each image is detected on its own.
+    serving_batch = {"items": "images"}
 
     def __init__(self, detector=DEFAULT_DETECTOR, checkpoint=None):
         """``detector``: one of "photo" (default), "hog", "paddle"; ``checkpoint``: Paddle weights
@@ -88,13 +94,24 @@ class CoursePedestrian(paddle.nn.Layer):
         return detect_images(self.detector, arrays, names, float(score_thresh), visualization, output_dir)
 
     @serving
-    def serving_method(self, images, **kwargs):
-        """``hub serving``: ``images`` is a list of base64-encoded image files; other keys are
-        passed to ``object_detection``. Bad base64 or a non-image raises ValueError naming the entry."""
+    def serving_method(self, images, score_thresh=0.5, visualization=False, batch_size=1):
+        """``hub serving``: ``{"images": [base64 image file, ...], "score_thresh": 0.5, "visualization": false}``.
+
+        Returns what ``object_detection`` returns.  Nothing in a request names a file: with
+        ``visualization`` each result carries the image with its boxes drawn, a base64 JPEG, as
+        ``visualized_image`` (``save_path`` stays ""), and no file is written.  Image sizes are
+        read from the file headers before decoding.  Bad input raises ValueError naming the entry.
+        """
         if not isinstance(images, list) or len(images) == 0:
             raise ValueError("request body: 'images' must be a non-empty list of base64-encoded images")
+        if not isinstance(visualization, bool):
+            raise ValueError(f"visualization must be true or false, got {visualization!r}")
         arrays = [decode_base64_image(text, f"images[{i}]") for i, text in enumerate(images)]
-        return self.object_detection(images=arrays, **kwargs)
+        results = self.object_detection(images=arrays, score_thresh=score_thresh, batch_size=batch_size)
+        if visualization:
+            for image, result in zip(arrays, results):
+                result["visualized_image"] = encode_base64_image(draw_detections(image, result["data"]), ".jpg")
+        return results
 
     @runnable
     def run_cmd(self, argvs):
