@@ -72,8 +72,13 @@ def result_lines(summary, out_dir):
     if detection:
         scores = ", ".join(f"{key[:-len('_map50')]} {value:.2f}" for key, value in detection.items()
                            if key.endswith("_map50"))
+        real = detection.get("real_people")
+        found = ", ".join(f"{key[:-len('_found_real')]} {value}" for key, value in detection.items()
+                          if key.endswith("_found_real"))
         lines.append(f"  pedestrians (3.2): mAP@0.5 {scores} on {detection.get('images')} drawn scenes "
-                     f"({detection.get('people')} people) -> pedestrian_*.jpg")
+                     f"({detection.get('people')} people)"
+                     + (f"; on a real video frame with {real} people found: {found}" if real else "")
+                     + " -> pedestrian_*.jpg")
     ocr = summary.get("ocr")
     if ocr:
         fields, expected = ocr.get("fields", {}), ocr.get("expected", {})

@@ -86,7 +86,7 @@ def plot_predictions(true_prices, predicted_prices, path, title="test houses: pr
     ax.set_xlabel("true price ($1000s)")
     ax.set_ylabel("predicted price ($1000s)")
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize="small", frameon=False)  # off the points
     return save_figure(fig, path)
 
 

@@ -97,9 +97,9 @@ class FinetuneReport:
         """The report as lines of text (the CLI prints them, ``--quiet`` or not)."""
         out = [f"fine-tune of {self.model}: {self.epochs} epochs from {self.start} in {self.seconds:.1f} s",
                f"  dev: {self.dev}", *(f"  {note}" for note in self.notes), f"  {self.kept_line()}",
-               f"  {'':<12}{'measured on':<52}{'metric':<22}{'before':>8}{'after':>10}"]
+               f"  {'':<12}{'measured on':<56}{'metric':<22}{'before':>8}{'after':>10}"]
         for m in self.measures:
-            out.append(f"  {m.task:<12}{m.data:<52}{m.metric:<22}{m.before:>8.4f} ->{m.after:>7.4f}  "
+            out.append(f"  {m.task:<12}{m.data:<56}{m.metric:<22}{m.before:>8.4f} ->{m.after:>7.4f}  "
                        f"({m.change:+.4f})")
         for m in self.measures[1:]:
             if m.change < -FORGETTING:

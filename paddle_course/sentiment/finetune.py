@@ -321,7 +321,7 @@ def _report(start_model, network, trainer, init, epochs, out_dir, seconds):
     """Dev and base-task accuracy of the starting and the kept weights, as a saved :class:`FinetuneReport`."""
     _, vocab, config = start_model
     base = read_tsv(data_path(*BASE_TASK))
-    report = FinetuneReport("course_sentiment's character CNN",
+    report = FinetuneReport("course_sentiment",
                             "the shipped weights" if init == "shipped" else str(init or "random weights"),
                             trainer.dev_note, epochs, trainer.best_epoch, str(out_dir),
                             f'hub.Module(name="course_sentiment", checkpoint="{out_dir}")', seconds)
@@ -331,7 +331,7 @@ def _report(start_model, network, trainer, init, epochs, out_dir, seconds):
                             f"trained on next to the {own} texts of yours")
     report.measure("your task", f"{len(trainer.dev_pairs)} dev texts", "accuracy",
                    accuracy(start_model, trainer.dev_pairs), accuracy((network, vocab, config), trainer.dev_pairs))
-    report.measure("base task", f"{len(base)} hand-written reviews, data/{'/'.join(BASE_TASK)}", "accuracy",
+    report.measure("base task", f"{len(base)} hand-written reviews ({'/'.join(BASE_TASK)})", "accuracy",
                    accuracy(start_model, base), accuracy((network, vocab, config), base))
     report.save(out_dir)
     return report
