@@ -98,7 +98,7 @@ def test_sentiment_without_dev_holds_out_and_reports_the_logged_number_even_when
     dev, base = report["measures"]
     assert dev["after"] == pytest.approx(logged, abs=1e-12) and f"{logged:.4f}" in out
     assert dev["after"] >= dev["before"]  # the start is kept if no epoch beats it
-    assert base["task"] == "base task" and "data/sentiment_reviews/dev.tsv" in base["data"]
+    assert base["task"] == "base task" and "sentiment_reviews/dev.tsv" in base["data"]
     assert "checkpoint:" in out and str(tmp_path / "ckpt") in out
 
 
