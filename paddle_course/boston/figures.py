@@ -1,11 +1,12 @@
 """The Boston lesson's figures (course 1.3-1.5, 2), drawn with matplotlib and saved atomically.
 
-matplotlib is imported when a figure is drawn, not when this module is imported.
+matplotlib is imported when a figure is drawn, not when this module is imported.  With
+``path=None`` a function returns the figure instead of saving it (the app shows it).
 """
 import numpy as np
 
 from paddle_course.common.fileio import save_figure
-from paddle_course.common.plots import pyplot
+from paddle_course.common.plots import figure
 
 
 def plot_gd_vs_sgd(gd_losses, sgd_losses, optimum, path, sgd_label="mini-batch SGD", sgd_epochs=None):
@@ -16,7 +17,8 @@ def plot_gd_vs_sgd(gd_losses, sgd_losses, optimum, path, sgd_label="mini-batch S
     epoch is drawn over it, the trend under the noise.  The dashed line is the
     least-squares optimum that the full-batch loss never goes below (one mini-batch's may).
     """
-    fig, axes = pyplot().subplots(1, 2, figsize=(11, 4))
+    fig = figure(figsize=(11, 4))
+    axes = fig.subplots(1, 2)
     for ax, losses, title, xlabel in (
         (axes[0], gd_losses, "full-batch gradient descent", "epoch"),
         (axes[1], sgd_losses, sgd_label, "iteration (mini-batch)"),
@@ -30,15 +32,16 @@ def plot_gd_vs_sgd(gd_losses, sgd_losses, optimum, path, sgd_label="mini-batch S
         ax.set_ylabel("training MSE (normalised)")
         ax.set_title(title)
         ax.legend()
-    return save_figure(fig, path)
+    return _save_or_return(fig, path)
 
 
-def plot_loss_curves(curves, path, title="training loss", xlabel="step", optimum=None, epochs=None):
+def plot_loss_curves(curves, path=None, title="training loss", xlabel="step", optimum=None, epochs=None):
     """Several loss curves on one log-scaled axis; ``curves`` maps label -> losses.
 
     With ``epochs`` (per-batch curves of that many epochs), each epoch's mean is drawn too.
     """
-    fig, ax = pyplot().subplots(figsize=(7, 4))
+    fig = figure(figsize=(7, 4))
+    ax = fig.subplots()
     for label, losses in curves.items():
         ax.plot(np.arange(len(losses)), losses, lw=1, label=label)
         _draw_epoch_means(ax, losses, epochs)
@@ -49,7 +52,7 @@ def plot_loss_curves(curves, path, title="training loss", xlabel="step", optimum
     ax.set_ylabel("MSE")
     ax.set_title(title)
     ax.legend()
-    return save_figure(fig, path)
+    return _save_or_return(fig, path)
 
 
 def _draw_epoch_means(ax, losses, epochs):
@@ -62,7 +65,7 @@ def _draw_epoch_means(ax, losses, epochs):
     ax.plot((np.arange(epochs) + 1) * steps - 1, means, color="tab:orange", lw=1.5, label="mean over each epoch")
 
 
-def plot_predictions(true_prices, predicted_prices, path, title="test houses: predicted vs true price"):
+def plot_predictions(true_prices, predicted_prices, path=None, title="test houses: predicted vs true price"):
     """Scatter of predicted against true price (in $1000s) with the ideal diagonal.
 
     Both axes start at $0: a price is never negative.  The linear model is not bounded, though,
@@ -71,7 +74,8 @@ def plot_predictions(true_prices, predicted_prices, path, title="test houses: pr
     """
     true_prices = np.ravel(true_prices)
     predicted_prices = np.ravel(predicted_prices)
-    fig, ax = pyplot().subplots(figsize=(5.5, 5.5))
+    fig = figure(figsize=(5.5, 5.5))
+    ax = fig.subplots()
     below = predicted_prices < 0
     ax.scatter(true_prices[~below], predicted_prices[~below], s=12, alpha=0.7, label="a test house")
     if below.any():
@@ -87,10 +91,10 @@ def plot_predictions(true_prices, predicted_prices, path, title="test houses: pr
     ax.set_ylabel("predicted price ($1000s)")
     ax.set_title(title)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize="small", frameon=False)  # off the points
-    return save_figure(fig, path)
+    return _save_or_return(fig, path)
 
 
-def plot_excess_mse(curves, optimum, title, path, reached=None):
+def plot_excess_mse(curves, optimum, title, path=None, reached=None):
     """Excess training MSE ``MSE / optimum - 1`` per epoch on a log scale: one small panel per optimizer.
 
     Plotting the excess rather than the MSE itself spreads out the last few percent, where the
@@ -101,8 +105,8 @@ def plot_excess_mse(curves, optimum, title, path, reached=None):
     names = list(curves)
     columns = 4
     rows = -(-len(names) // columns)
-    fig, axes = pyplot().subplots(rows, columns, figsize=(3.2 * columns, 2.6 * rows + 0.6), sharex=True, sharey=True,
-                                  squeeze=False)
+    fig = figure(figsize=(3.2 * columns, 2.6 * rows + 0.6))
+    axes = fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
     excess = {name: np.maximum(np.asarray(curve) / optimum - 1.0, 1e-6) for name, curve in curves.items()}
     for ax, name in zip(axes.flat, names):
         for other in names:  # the others, faintly, to compare against
@@ -124,4 +128,11 @@ def plot_excess_mse(curves, optimum, title, path, reached=None):
     for ax in axes[:, 0]:
         ax.set_ylabel("MSE / optimum - 1")
     fig.suptitle(f"{title}; dashed: 1% above the least-squares optimum (log scale)")
+    return _save_or_return(fig, path)
+
+
+def _save_or_return(fig, path):
+    if path is None:
+        fig.tight_layout()
+        return fig
     return save_figure(fig, path)

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "waybill",
     "finetune",
     "serve",
+    "app",
     "hub",
 )
 

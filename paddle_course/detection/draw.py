@@ -1,35 +1,27 @@
 """Boxes drawn on an image, each with its confidence (what ``visualization=True`` saves)."""
 import cv2
 
-LABEL_TEXT, LABEL_BACKGROUND, OUTLINE = (255, 255, 255), (32, 32, 32), (0, 0, 0)
+FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
-def draw_detections(image, detections, colour=(0, 220, 0)):
+def draw_detections(image, detections, colour=(0, 200, 0)):
     """A copy of ``image`` with each box and its confidence drawn (``detections``: the module's dicts).
 
-    Every box has a dark outline and its score sits in white on a dark label, so both stay
-    readable on any background (a green box and green digits vanished on grass).
+    The confidence sits on a filled label at the box's top-left corner (above the box when
+    there is room), in a size that stays readable on small and large images.
     """
     canvas = image.copy()
-    thickness = max(1, round(max(image.shape[:2]) / 400))
-    scale = 0.45 * thickness
+    side = max(image.shape[:2])
+    thickness = max(1, round(side / 300))
+    scale = max(0.45, side / 900)
+    text_thickness = max(1, round(scale * 1.6))
     for item in detections:
         left, top, right, bottom = (int(round(item[k])) for k in ("left", "top", "right", "bottom"))
-        cv2.rectangle(canvas, (left, top), (right, bottom), OUTLINE, thickness + 2)
         cv2.rectangle(canvas, (left, top), (right, bottom), colour, thickness)
-        _label(canvas, f"{item['confidence']:.2f}", left, top, scale, thickness)
+        label = f"{item['confidence']:.2f}"
+        (width, height), baseline = cv2.getTextSize(label, FONT, scale, text_thickness)
+        label_h = height + baseline + 4
+        y0 = top - label_h if top - label_h >= 0 else top  # inside the box when it touches the top edge
+        cv2.rectangle(canvas, (left, y0), (left + width + 6, y0 + label_h), colour, cv2.FILLED)
+        cv2.putText(canvas, label, (left + 3, y0 + height + 2), FONT, scale, (0, 0, 0), text_thickness, cv2.LINE_AA)
     return canvas
-
-
-def _label(canvas, text, left, top, scale, thickness):
-    """``text`` in white on a filled dark box just above ``(left, top)`` (inside the box at the image's top)."""
-    (width, height), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-    pad = 2 * thickness
-    box_top = top - height - baseline - 2 * pad
-    if box_top < 0:
-        box_top = top
-    left = min(max(0, left), max(0, canvas.shape[1] - width - 2 * pad))
-    cv2.rectangle(canvas, (left, box_top), (left + width + 2 * pad, box_top + height + baseline + 2 * pad),
-                  LABEL_BACKGROUND, cv2.FILLED)
-    cv2.putText(canvas, text, (left + pad, box_top + pad + height), cv2.FONT_HERSHEY_SIMPLEX, scale, LABEL_TEXT,
-                thickness, cv2.LINE_AA)
