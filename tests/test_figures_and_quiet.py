@@ -80,3 +80,14 @@ def test_quiet_optimizers_still_print_the_table(tmp_path, capsys):
     assert cli_main(["boston", "optimizers", "--epochs", "2", "--out", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "| SGD |" in out and f"saved {tmp_path}/optimizers.md" in out
+
+
+def test_the_sentiment_chart_says_what_its_colours_mean_and_shows_a_bar_of_p_zero():
+    from paddle_course.sentiment.draw import MIN_BAR, plot_probabilities
+
+    results = [{"text": "质量太差了", "sentiment_label": 0, "positive_probs": 0.0},
+               {"text": "这本书写得真好", "sentiment_label": 1, "positive_probs": 0.99}]
+    ax = plot_probabilities(results).axes[0]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["positive (p >= 0.5)", "negative (p < 0.5)"]
+    assert ax.patches[0].get_width() == MIN_BAR  # visible, and red
+    assert "0.00" in [text.get_text() for text in ax.texts]  # the number is the true p
