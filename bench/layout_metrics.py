@@ -144,7 +144,7 @@ ROOM_RANKS = {
     "common": 0,
     "boston": 1, "sentiment": 1, "detection": 1, "ocr": 1,
     "grading": 2, "hub_modules": 2,
-    "tour": 3, "serving": 3, "app": 3,
+    "tour": 3, "samples": 3, "serving": 3, "app": 3,
     "cli": 4,
     "__main__": 5,
 }

@@ -13,8 +13,9 @@ section  lesson                                                  package
                                                                  ``common.hub_install``
 3.2      three tasks, each a PaddleHub module: Chinese           ``sentiment``, ``detection``, ``ocr``
          sentiment, pedestrian detection, OCR and the waybill
-3.3      the Fine-tune API (``hub.Trainer``)                     ``sentiment.finetune``, ``detection.finetune``,
-                                                                 ``ocr.finetune``, ``common.trainer``
+3.3      the Fine-tune API (``hub.Trainer``): before and after    ``sentiment.finetune``, ``detection.finetune``,
+         on held-out data, the base task kept                    ``ocr.finetune``, ``common.trainer``,
+                                                                 ``common.finetune_report``
 3.4      serving a module over HTTP (``hub serving``)            ``serving``
 hw01-05  homework with an autograder (1.3-1.5, and 3.3)          ``grading``
 =======  ======================================================  ===========================================
@@ -23,6 +24,7 @@ The rooms, top to bottom (imports only flow downwards):
 
 * ``cli``         -- ``paddle-course ...`` / ``python -m paddle_course ...``: parses, prints, imports the library lazily
 * ``tour``        -- ``paddle-course tour``: every lesson in one run (``boston.lesson`` and each package's ``demo``)
+* ``samples``     -- ``paddle-course samples``: every input the README's commands use, in one folder
 * ``serving``     -- ``paddle-course serve``: the modules over HTTP, the ``hub serving`` API (3.4)
 * ``app``         -- ``paddle-course app``: the course in the browser, a tab per lesson (Gradio, offline)
 * ``boston``      -- course 1 and 2
@@ -32,7 +34,8 @@ The rooms, top to bottom (imports only flow downwards):
 * ``hub_modules`` -- ``course_sentiment``, ``course_pedestrian``, ``course_ocr``: thin PaddleHub modules over
   each package's ``predict``
 * ``common``      -- shared below everything: images, checkpoints, seeding, data-parallel helpers, the
-  ``hub.Trainer`` helpers, the registry of hub modules, atomic file writes, paths, progress, plots
+  ``hub.Trainer`` helpers and the fine-tune report, the registry of hub modules, atomic file writes, paths,
+  cheap input checks, progress, plots
 """
 
 __version__ = "0.1.0"

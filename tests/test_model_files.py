@@ -164,8 +164,9 @@ def test_fine_tune_folders_keep_the_best_and_the_last_epochs(tmp_path):
     optimizer = paddle.optimizer.SGD(parameters=network.parameters())
     trainer = atomic_trainer()(network, optimizer, use_vdl=False, checkpoint_dir=str(tmp_path / "run"))
     trainer.train(Rows(), epochs=5, batch_size=4, eval_dataset=Rows(), save_interval=1, log_interval=100)
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["best_model", "epoch_4", "epoch_5",
-                                                                  "metrics.pkl"]
+    # best_epoch.json: which epoch best_model/ is (common.trainer)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["best_epoch.json", "best_model", "epoch_4",
+                                                                  "epoch_5", "metrics.pkl"]
     trainer = atomic_trainer()(Model(), optimizer, use_vdl=False, checkpoint_dir=str(tmp_path / "run"),
                                keep_last_epochs=1)
     assert trainer.current_epoch == 5

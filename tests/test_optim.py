@@ -150,7 +150,8 @@ def test_cli_optimizers_subcommand_writes_the_comparison(tmp_path, capsys):
     from paddle_course.cli import main
 
     assert main(["boston", "optimizers", "--out", str(tmp_path), "--epochs", "5", "--seed", "1", "--quiet"]) == 0
-    assert capsys.readouterr().out == ""
+    out = capsys.readouterr().out  # --quiet: no progress lines, but the result (the table) and where it went
+    assert "training Network(13)" not in out and "| SGD |" in out and f"saved {tmp_path}/optimizers.md" in out
     saved = json.loads((tmp_path / "optimizers.json").read_text())
     assert saved["epochs"] == 5 and saved["seed"] == 1 and len(saved["rows"]) == len(optimizer_comparison.BOSTON_SETTINGS)
     assert (tmp_path / "optimizers.png").is_file()

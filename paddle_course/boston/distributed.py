@@ -95,7 +95,8 @@ def train_dygraph_distributed(model, training_data, num_epochs, batch_size=10, l
         epoch_losses = _epoch(forward, opt, features, prices, order, sampler, world_size)
         bad = np.flatnonzero(~np.isfinite(epoch_losses))
         if bad.size:
-            raise paddle_net.diverged_error(epoch_losses[bad[0]], epoch_id, int(bad[0]), learning_rate)
+            raise paddle_net.diverged_error(epoch_losses[bad[0]], epoch_id, int(bad[0]), learning_rate, data,
+                                            batch_size)
         losses.extend(epoch_losses.tolist())
         epoch_seconds.append(time.perf_counter() - start)
     model.eval()

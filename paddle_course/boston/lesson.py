@@ -294,7 +294,7 @@ def train_and_save(out_dir, impl="numpy", data_path=None, epochs=None, batch_siz
     from paddle_course.boston.figures import plot_loss_curves
 
     plot_loss_curves({label: result.losses}, out_dir / "loss.png", title=f"{label}: training loss",
-                     xlabel="epoch" if batch_size is None else "iteration", optimum=optimum)
+                     xlabel="epoch" if batch_size is None else "iteration", optimum=optimum, epochs=result.epochs)
     files += ["loss.png"] + ([INFERENCE_DIR + "/"] if export else [])
     return TrainingRun(result, label, optimum, out_dir, files, world_size)
 
@@ -334,7 +334,8 @@ def compare_and_save(out_dir, data_path=None, epochs=None, batch_size=10, learni
                       quiet=quiet)
     table = save_comparison(results, out_dir)
     gd, sgd = results[0], results[1]
-    plot_gd_vs_sgd(gd.losses, sgd.losses, results[-1].train_mse, Path(out_dir) / "gd_vs_sgd.png")
+    plot_gd_vs_sgd(gd.losses, sgd.losses, results[-1].train_mse, Path(out_dir) / "gd_vs_sgd.png",
+                   sgd_epochs=sgd.epochs)
     return results, table
 
 
@@ -358,7 +359,7 @@ def walkthrough(out_dir, quiet=False, epochs=None, batch_size=10, seed=0):
         f"({gd.seconds:.2f} s); SGD batch {batch_size}, {sgd.epochs} epochs -> "
         f"{sgd.train_mse / optimum.train_mse:.4f} x optimum ({sgd.seconds:.2f} s)", quiet)
     plot_gd_vs_sgd(gd.losses, sgd.losses, optimum.train_mse, out_dir / "boston_gd_vs_sgd.png",
-                   sgd_label=f"mini-batch SGD (batch {batch_size})")
+                   sgd_label=f"mini-batch SGD (batch {batch_size})", sgd_epochs=sgd.epochs)
     # Paddle: the same initial weights, epochs and batch order as the NumPy SGD run
     agreement = {r.impl: float(max(np.abs(r.w - sgd.w).max(), np.abs(r.b - sgd.b).max())) for r in (dygraph, static)}
     say(f"[4/6] Paddle, {sgd.epochs} epochs from NumPy's initial weights and batch order: "

@@ -13,11 +13,10 @@ the plain ``update`` step: it receives the ``params`` and ``gradients`` dicts.
 import numpy as np
 
 from paddle_course.boston.data import check_batch_size, minibatch_indices
+from paddle_course.boston.diverged import DivergedError, gd_stable_limit
 from paddle_course.common.progress import progress
 
-
-class TrainingDiverged(ArithmeticError):
-    """The loss became NaN or infinite: the learning rate is too large."""
+TrainingDiverged = DivergedError  # the name this error had before; kept for code written against it
 
 
 def _check_xy(x, y, num_inputs):
@@ -84,11 +83,8 @@ class _Trainable:
                     z = self.forward(x)
                     loss = self.loss(z, y)
                     if not np.isfinite(loss):
-                        raise TrainingDiverged(
-                            f"training diverged: the loss became {loss} at epoch {epoch_id}, iteration {iter_id} "
-                            f"with learning rate {eta if optimizer is None else optimizer}. "
-                            "Lower the learning rate (e.g. divide eta by 10) and train again."
-                        )
+                        raise DivergedError(loss, epoch_id, iter_id, eta if optimizer is None else optimizer,
+                                            self._stable_limit(data, optimizer), batch_size)
                     gradients = self.backward(x, y, z)
                     if optimizer is None:
                         self.apply_gradients(gradients, eta)
@@ -98,6 +94,10 @@ class _Trainable:
                     if callback is not None:
                         callback(epoch_id, iter_id, loss)
         return losses
+
+    def _stable_limit(self, data, optimizer):
+        """The GD stability limit when it is known: the linear model stepped by plain GD/SGD."""
+        return gd_stable_limit(data) if optimizer is None and isinstance(self, Network) else None
 
 
 class Network(_Trainable):

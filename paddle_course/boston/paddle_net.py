@@ -22,7 +22,7 @@ import paddle.nn.functional as F
 
 from paddle_course.boston.data import NUM_FEATURES, check_batch_size, minibatch_indices
 from paddle_course.common.fileio import atomic_dir
-from paddle_course.boston.numpy_net import TrainingDiverged
+from paddle_course.boston.diverged import DivergedError, gd_stable_limit
 from paddle_course.boston.optim import PADDLE_TWINS as OPTIMIZERS
 from paddle_course.common.progress import progress
 
@@ -91,12 +91,9 @@ def check_training_args(training_data, num_inputs, batch_size, learning_rate, nu
     return data, check_batch_size(batch_size)
 
 
-def diverged_error(loss, epoch_id, iter_id, learning_rate):
-    """The error raised when the loss stops being finite, with the advice to lower the learning rate."""
-    return TrainingDiverged(
-        f"training diverged: the loss became {loss} at epoch {epoch_id}, iteration {iter_id} with "
-        f"learning rate {learning_rate}. Lower the learning rate (e.g. divide it by 10) and train again."
-    )
+def diverged_error(loss, epoch_id, iter_id, learning_rate, data, batch_size):
+    """The :class:`DivergedError` raised when the loss stops being finite (the linear model's GD limit in it)."""
+    return DivergedError(loss, epoch_id, iter_id, learning_rate, gd_stable_limit(data), batch_size)
 
 
 def make_optimizer(name, learning_rate, parameters=None):
@@ -143,7 +140,7 @@ def train_dygraph(model, training_data, num_epochs, batch_size=10, learning_rate
             opt.clear_grad()
             loss = float(avg_loss)
             if not np.isfinite(loss):
-                raise diverged_error(loss, epoch_id, iter_id, learning_rate)
+                raise diverged_error(loss, epoch_id, iter_id, learning_rate, data, batch_size)
             losses.append(loss)
             if callback is not None:
                 callback(epoch_id, iter_id, loss)
@@ -224,7 +221,7 @@ def train_static(training_data, num_epochs, batch_size=10, learning_rate=0.05, i
             for iter_id, rows in enumerate(minibatch_indices(len(data), batch_size, shuffle, rng)):
                 loss = trainer.step(features[rows], prices[rows])
                 if not np.isfinite(loss):
-                    raise diverged_error(loss, epoch_id, iter_id, learning_rate)
+                    raise diverged_error(loss, epoch_id, iter_id, learning_rate, data, batch_size)
                 losses.append(loss)
                 if callback is not None:
                     callback(epoch_id, iter_id, loss)

@@ -88,7 +88,7 @@ def register(subparsers):
     optimizers.add_argument("--epochs", type=int, default=200, help="epochs per optimizer (default: 200)")
     optimizers.add_argument("--seed", type=int, default=0, help="seed for the initial weights and shuffling")
     optimizers.add_argument("--data", type=Path, default=None, help="data table (default: the shipped one)")
-    optimizers.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    optimizers.add_argument("--quiet", action="store_true", help="no progress lines; the table is still printed")
     optimizers.set_defaults(func=_optimizers)
 
 
@@ -112,8 +112,8 @@ def _optimizers(args):
     from paddle_course.boston.optimizer_comparison import compare_optimizers
 
     compare_optimizers(args.out, args.epochs, args.seed, args.quiet, data_path=args.data)
-    if not args.quiet:
-        print((args.out / "optimizers.md").read_text(encoding="utf-8"), end="")
+    print((args.out / "optimizers.md").read_text(encoding="utf-8"), end="")  # the result, --quiet or not
+    print(f"saved {args.out}/optimizers.md, optimizers.json, optimizers.png")
     return 0
 
 

@@ -2,11 +2,21 @@
 import json
 from pathlib import Path
 
+from paddle_course.common.inputs import image_files, positive_int
+
+
+def _check_checkpoint(checkpoint):
+    if checkpoint is not None and not Path(checkpoint).exists():
+        raise FileNotFoundError(f"checkpoint {checkpoint}: no such file or folder (expected the --out of "
+                                f"`paddle-course finetune ocr`)")
+
 
 def _run(args):
+    paths = image_files(args.images)  # a typo is answered before the OCR models load
+    _check_checkpoint(args.checkpoint)
     from paddle_course.ocr.predict import read_files
 
-    results = read_files(args.images, out_dir=args.out, visualization=not args.no_save,
+    results = read_files(paths, out_dir=args.out, visualization=not args.no_save,
                          text_thresh=args.text_thresh, checkpoint=args.checkpoint)
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
@@ -18,6 +28,10 @@ def _run(args):
 
 
 def _waybill(args):
+    if not Path(args.image).is_file():
+        raise FileNotFoundError(f"{args.image}: image file not found" + (" (a folder; waybill reads one image)"
+                                                                        if Path(args.image).is_dir() else ""))
+    _check_checkpoint(args.checkpoint)
     from paddle_course.ocr.predict import read_waybill
 
     fields = read_waybill(args.image, checkpoint=args.checkpoint)
@@ -38,6 +52,7 @@ def _sample(args):
 
 
 def _sample_lines(args):
+    positive_int("--n", args.n)
     from paddle_course.ocr.lines import write_rendered_dataset
 
     path = write_rendered_dataset(args.out, n=args.n, seed=args.seed, font_style=args.font, kind=args.kind,

@@ -3,8 +3,22 @@ import json
 import time
 from pathlib import Path
 
+from paddle_course.common.inputs import existing_file, positive_int, positive_number
+
+TSV = "TSV file (lines text<TAB>label)"
+
+
+def _find_weights(checkpoint):
+    """The weights file a checkpoint argument means, or FileNotFoundError (common.checkpoints loads numpy: not on --help)."""
+    from paddle_course.common.checkpoints import find_weights
+
+    return find_weights(checkpoint)
+
 
 def _predict(args):
+    if args.checkpoint is not None:
+        _find_weights(args.checkpoint)  # a missing checkpoint is answered before Paddle loads
+    positive_int("--batch-size", args.batch_size)
     from paddle_course.sentiment.predict import classify
 
     results = classify(args.texts, batch_size=args.batch_size, checkpoint=args.checkpoint)
@@ -16,6 +30,12 @@ def _predict(args):
 
 
 def _evaluate(args):
+    from paddle_course.sentiment.corpus import SPLITS
+
+    if args.split not in SPLITS:
+        existing_file(args.split, TSV)
+    if args.checkpoint is not None:
+        _find_weights(args.checkpoint)
     from paddle_course.sentiment.predict import evaluate
 
     started = time.time()
@@ -24,6 +44,9 @@ def _evaluate(args):
 
 
 def _train(args):
+    positive_int("--epochs", args.epochs)
+    positive_int("--batch-size", args.batch_size)
+    positive_number("--lr", args.lr)
     from paddle_course.sentiment.finetune import train_model
 
     train_model(args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,

@@ -1,7 +1,7 @@
 """``paddle-course tour``: run the whole course, saving figures to one folder."""
 from pathlib import Path
 
-from paddle_course.tour import run_tour
+from paddle_course.tour import result_lines, run_tour
 
 
 def register(subparsers):
@@ -12,10 +12,13 @@ def register(subparsers):
         "pedestrian detection, waybill OCR). Figures, tables and summary.json go to --out.")
     parser.add_argument("--out", type=Path, default=Path("tour_output"), help="output folder (default: tour_output)")
     parser.add_argument("--skip-hub", action="store_true", help="only the Boston lesson")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars or progress lines")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars or progress lines; where the results went and the final numbers "
+                        "are still printed")
     parser.set_defaults(func=_tour)
 
 
 def _tour(args):
-    run_tour(args.out, quiet=args.quiet, skip_hub=args.skip_hub)
+    summary = run_tour(args.out, quiet=args.quiet, skip_hub=args.skip_hub)
+    print("\n".join(result_lines(summary, args.out)))
     return 0

@@ -15,6 +15,10 @@ importing this package imports none of its modules: each one is imported where i
 * ``seeding``     -- one call seeds Python, NumPy and Paddle
 * ``parallel``    -- data-parallel plumbing: ranks, per-process batches, gradient averaging, dropout replay
 * ``trainer``     -- ``hub.Trainer`` with atomic checkpoints, a resume that runs no code, best + last N
-                    epochs kept; and its data-parallel variant (course 3.3)
+                    epochs kept, the best dev epoch (the start included) chosen on the exact dev metric;
+                    and its data-parallel variant (course 3.3)
+* ``finetune_report`` -- what every fine-tune reports: dev held out if not given, your task and the base task
+  before and after
+* ``inputs``      -- files and numbers a learner typed, checked with pathlib before anything heavy loads
 * ``hub``         -- the registry of the course's PaddleHub modules: names, folders, a loader (course 3.1)
 """

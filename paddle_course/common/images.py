@@ -8,7 +8,7 @@ An image inside the course is what ``cv2.imread`` returns: a BGR ``uint8`` array
   converted, other number types clipped to 0..255), at least :data:`MIN_SIDE` pixels a side;
 * :func:`decode_base64_image` / :func:`encode_base64_image` -- what ``hub serving`` clients send;
 * :func:`save_image` -- ``save_image(image, path)``, atomically, the format from the suffix;
-* :func:`image_files` -- files and folders given on a command line -> image files;
+* :func:`image_files` -- files and folders given on a command line -> image files (``common.inputs``);
 * :func:`shipped_images` -- the images in the folders of ``data/`` named for a topic (the pages' samples).
 
 Every error names the input (``images[2]``, the file) and what is wrong with it.  OpenCV is
@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from paddle_course.common.fileio import atomic_path
+from paddle_course.common.inputs import IMAGE_SUFFIXES, image_files  # noqa: F401 (the command line's image lists)
 from paddle_course.common.paths import course_dir
 
 #: The smallest height and width accepted: no detector or recognizer finds anything in less.
 MIN_SIDE = 8
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def read_image(path, flags=None):
@@ -113,19 +113,6 @@ def save_image(image, path, jpeg_quality=None):
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.tobytes())
     return path
-
-
-def image_files(paths):
-    """Image files, with folders expanded to the images inside them (sorted by name)."""
-    found = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))
-        else:
-            found.append(path)
-    if not found:
-        raise ValueError("no image files found in " + ", ".join(map(str, paths)))
-    return [str(p) for p in found]
 
 
 def shipped_images(*folder_words):

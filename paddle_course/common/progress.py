@@ -26,5 +26,6 @@ def quiet_library_noise():
     setuptools replacing distutils, a PIR tensor without a ``place``).
     """
     os.environ.setdefault("GLOG_minloglevel", "2")
-    for message in ("No ccache found", "Setuptools is replacing distutils", "Tensor do not have 'place'"):
+    for message in ("No ccache found", "Setuptools is replacing distutils", "Tensor do not have 'place'",
+                    "When training, we now always track global mean and variance"):
         warnings.filterwarnings("ignore", message=message)

@@ -148,6 +148,13 @@ class PaddlePedestrianDetector:
         self.checkpoint = load_weights(self.network, checkpoint)
         self.network.eval()
 
+    @classmethod
+    def from_network(cls, network):
+        """A detector over a network in memory (a fine-tune measures its epochs with it)."""
+        detector = cls.__new__(cls)
+        detector.network, detector.checkpoint = network, None
+        return detector
+
     def detect_batch(self, images, score_thresh=0.05):
         batch = paddle.to_tensor(np.stack([preprocess(im) for im in images]))
         with paddle.no_grad():

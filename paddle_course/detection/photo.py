@@ -200,6 +200,18 @@ class PhotoPedestrianDetector:
                 export_inference_model(weights, model_dir)
             self.predictor = inference_predictor(model_dir, threads)
 
+    @classmethod
+    def from_network(cls, network, **options):
+        """A dygraph detector over a network in memory (a fine-tune measures its epochs with it);
+        ``options`` as for the constructor (size, tiles, min_score, nms_iou, max_detections)."""
+        detector = cls.__new__(cls)
+        settings = {"size": "aspect", "tiles": None, "min_score": 0.05, "nms_iou": 0.6, "max_detections": 100,
+                    **options}
+        detector.engine, detector.network, detector.weights = "dygraph", network, None
+        for name, value in settings.items():
+            setattr(detector, name, value)
+        return detector
+
     def run(self, batch):
         """The network on a batch [B, 3, h, w] -> (box corrections [B, N, 4], person logits [B, N])."""
         if self.engine == "dygraph":

@@ -223,10 +223,15 @@ def voc_samples(voc_dir, ids):
 def photo_scores(weights, samples):
     """mAP@0.5 and recall at <= 1 false box per image of the photo detector (default mode)
     with ``weights`` on ``samples`` (difficult boxes ignored)."""
-    from paddle_course.detection.metrics import recall_at_false_boxes
     from paddle_course.detection.photo import PhotoPedestrianDetector
 
-    detector = PhotoPedestrianDetector(weights)
+    return detector_scores(PhotoPedestrianDetector(weights), samples)
+
+
+def detector_scores(detector, samples):
+    """:func:`photo_scores` of a detector object: what the fine-tune measures every epoch and before/after."""
+    from paddle_course.detection.metrics import recall_at_false_boxes
+
     found = [detector.detect(read_image(path)) for path, _, _ in samples]
     truths, difficult = [s[1] for s in samples], [s[2] for s in samples]
     return {"map50": round(mean_average_precision(found, truths, difficult=difficult), 4),
@@ -255,7 +260,7 @@ def finetune_photo(train, dev=None, *, out_dir, init="shipped", other="photos", 
     from paddle_course.common.fileio import write_json
     from paddle_course.common.progress import say
     from paddle_course.common.seeding import seed_everything
-    from paddle_course.common.trainer import atomic_trainer
+    from paddle_course.common.trainer import atomic_trainer, train_keeping_best
     from paddle_course.detection.detectors import SHIPPED_PHOTO_WEIGHTS
 
     if epochs < 1 or batch_size < 1 or lr <= 0:
@@ -271,21 +276,62 @@ def finetune_photo(train, dev=None, *, out_dir, init="shipped", other="photos", 
     other_samples = _other_samples(other)
     say(f"training on {len(train_samples)} images, dev {len(dev_samples)}, other {len(other_samples)}", quiet)
     summary = {"train_images": len(train_samples), "dev_images": len(dev_samples),
+               "dev_note": _dev_note(train, dev, seed, len(train_ids) + len(dev_ids)),
                "dev_before": photo_scores(init, dev_samples),
                "other_before": photo_scores(init, other_samples) if other_samples else None}
     model = PhotoFinetuneModel(init, freeze_blocks=freeze_blocks)
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
-    trainer = atomic_trainer()(model, optimizer, use_gpu=False, use_vdl=False, checkpoint_dir=str(out_dir))
+    # every epoch is measured as dev_before/dev_after are (the whole dev set); the best is kept, the start included
+    trainer = atomic_trainer()(model, optimizer, use_gpu=False, use_vdl=False, checkpoint_dir=str(out_dir),
+                               dev_metric=lambda layer: _dev_metric(layer, dev_samples))
     start = time.perf_counter()
-    trainer.train(VOCPhotoDataset(samples=train_samples, augment=True, seed=seed), epochs=epochs,
-                  batch_size=batch_size, eval_dataset=VOCPhotoDataset(samples=dev_samples),
-                  log_interval=max(1, len(train_samples) // batch_size), save_interval=epochs)
+    train_keeping_best(trainer, VOCPhotoDataset(samples=train_samples, augment=True, seed=seed),
+                       VOCPhotoDataset(samples=dev_samples), epochs=epochs, batch_size=batch_size,
+                       log_interval=max(1, len(train_samples) // batch_size), quiet=quiet)
     checkpoint = best_checkpoint_dir(out_dir)
     summary.update(seconds=round(time.perf_counter() - start, 1), checkpoint=str(checkpoint),
-                   dev_after=photo_scores(checkpoint, dev_samples),
+                   best_epoch=trainer.best_epoch, dev_after=photo_scores(checkpoint, dev_samples),
                    other_after=photo_scores(checkpoint, other_samples) if other_samples else None)
     write_json(out_dir / "metrics.json", summary)
-    return summary
+    return {**summary, "report": _report(summary, init, epochs, out_dir, other)}
+
+
+def _dev_note(train, dev, seed, total):
+    """How the dev split came about (:func:`split_ids`), in one line for the report."""
+    from paddle_course.common.finetune_report import held_out_note
+
+    if dev is not None:
+        return f"the images of {dev}"
+    val_list = Path(train) / "ImageSets" / "Main" / "val.txt"
+    if val_list.is_file() and val_list.read_text(encoding="utf-8").strip():
+        return f"the val split of {train} (ImageSets/Main/val.txt)"
+    return held_out_note(round(0.2 * total), total, f"{train}'s train split", seed)
+
+
+def _dev_metric(layer, dev_samples):
+    from paddle_course.detection.photo import PhotoPedestrianDetector
+
+    scores = detector_scores(PhotoPedestrianDetector.from_network(layer.network), dev_samples)
+    return {"map50": scores["map50"], "recall_at_1fp": scores["recall_at_1fp"]}  # mAP first: it chooses
+
+
+def _report(summary, init, epochs, out_dir, other):
+    from paddle_course.common.finetune_report import FinetuneReport
+    from paddle_course.detection.detectors import SHIPPED_PHOTO_WEIGHTS
+
+    report = FinetuneReport("course_pedestrian's photo detector (SSDLite)",
+                            "the shipped weights" if init == SHIPPED_PHOTO_WEIGHTS else str(init),
+                            summary["dev_note"], epochs, summary["best_epoch"], str(out_dir),
+                            f"hub.Module(name='course_pedestrian', detector='photo', checkpoint='{out_dir}')",
+                            summary["seconds"])
+    rows = [("your task", "dev", f"{summary['dev_images']} dev images")]
+    if summary["other_before"] is not None:
+        rows.append(("base task", "other", f"{summary['other_before']['images']} other photos ({other})"))
+    for task, key, data in rows:
+        for metric, label in (("map50", "mAP@0.5"), ("recall_at_1fp", "recall, <=1 false box")):
+            report.measure(task, data, label, summary[f"{key}_before"][metric], summary[f"{key}_after"][metric])
+    report.save(out_dir)
+    return report
 
 
 def _other_samples(other):

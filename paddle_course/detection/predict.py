@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_course.common.images import read_image, save_image
+from paddle_course.common.images import image_files, read_image, save_image
 from paddle_course.detection.detectors import DEFAULT_DETECTOR, LABEL, load_detector
 
 
@@ -36,7 +36,7 @@ def detect_images(detector, images, names, score_thresh=0.5, visualization=False
 
 
 def detect_files(paths, detector=DEFAULT_DETECTOR, checkpoint=None, score_thresh=0.5, out_dir=None, **options):
-    """Detect pedestrians in image files (``paddle-course detect run``).
+    """Detect pedestrians in image files (``paddle-course detect run``); a folder stands for its images.
 
     Returns the module's result list (one dict per file, see
     ``CoursePedestrian.object_detection``) with an extra ``path`` key; with
@@ -45,6 +45,7 @@ def detect_files(paths, detector=DEFAULT_DETECTOR, checkpoint=None, score_thresh
     """
     if not paths:
         raise ValueError("give at least one image file")
+    paths = image_files(paths)
     images = [read_image(path) for path in paths]  # a bad file is reported before the detector loads
     model = load_detector(detector, checkpoint, **options)
     results = detect_images(model, images, [str(p) for p in paths], score_thresh,

@@ -110,9 +110,13 @@ def evaluate(module_or_model=None, split="test", batch_size=256):
     ``course_sentiment`` module, a ``load_model`` triple, a checkpoint path, or None
     for the shipped weights.
     """
-    network, vocab, config = _as_model(module_or_model)
     path = split_path(split) if split in SPLITS else Path(split)
-    pairs = read_tsv(path)
+    return accuracy(_as_model(module_or_model), read_tsv(path), batch_size)
+
+
+def accuracy(model, pairs, batch_size=256):
+    """Accuracy of a ``(network, vocab, config)`` triple on ``(text, label)`` pairs (what a fine-tune measures)."""
+    network, vocab, config = model
     probs = predict_probs(network, vocab, config, [t for t, _ in pairs], batch_size)
     labels = np.array([lab for _, lab in pairs])
     return float(np.mean((probs >= 0.5).astype(int) == labels))
