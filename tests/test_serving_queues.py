@@ -156,21 +156,28 @@ def sentiment_module():
     return serving.load_module("course_sentiment")
 
 
-def test_sentiment_probabilities_do_not_depend_on_the_other_texts_to_the_last_bit(sentiment_module):
+def test_sentiment_texts_run_one_by_one_do_not_depend_on_the_others_to_the_last_bit(sentiment_module):
+    """What ``course_sentiment`` declares (``"when": {"batch_size": 1}``), and why only then."""
     from paddle_course.sentiment.corpus import read_tsv, split_path
+    from paddle_course.sentiment.predict import predict_logits
 
-    texts = [text for text, _ in read_tsv(split_path("dev"))[:120]]
-    alone = np.array([sentiment_module._positive_probs([text], 1)[0] for text in texts])
-    for batch_size in (7, 64):
-        together = sentiment_module._positive_probs(texts, batch_size)
-        assert np.array_equal(alone, together), batch_size
+    network, vocab = sentiment_module.network, sentiment_module.vocab
+    texts = [text for text, _ in read_tsv(split_path("dev"))[:160]]
+    alone = np.concatenate([predict_logits(network, vocab, [text], 1) for text in texts])
+    order = np.random.default_rng(0).permutation(len(texts))
+    assert np.array_equal(alone[order], predict_logits(network, vocab, [texts[i] for i in order], 1))
+    contract = serving.BatchContract.of(sentiment_module, serving.serving_signature(sentiment_module))
+    assert contract.group({"texts": ["a"]}) == contract.group({"texts": ["b"], "batch_size": 1}) is not None
+    assert contract.group({"texts": ["a"], "batch_size": 2}) is None
+    assert contract.group({"texts": ["a"], "batch_size": True}) is None  # true is not 1
 
 
 def test_served_sentiment_merges_clients_and_answers_each_as_if_alone(app_server, sentiment_module):
     from paddle_course.sentiment.corpus import read_tsv, split_path
 
     texts = [text for text, _ in read_tsv(split_path("dev"))[:96]]
-    bodies = [{"texts": texts[i:i + 1 + i % 3], "batch_size": 1 + i % 4} for i in range(0, 96, 3)]
+    bodies = [{"texts": texts[i:i + 1 + i % 3]} if i % 4 else {"texts": texts[i:i + 3], "batch_size": 2}
+              for i in range(0, 96, 3)]
     server = app_server({"course_sentiment": sentiment_module}, batch_window_ms=20)
     replies = post_all(server.url + "/predict/course_sentiment", bodies)
     for body, (code, reply) in zip(bodies, replies):

@@ -9,18 +9,11 @@ checkpoint loading live in the installed ``paddle_course.sentiment`` package (co
 import argparse
 import os
 
-import numpy as np
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
-from paddle_course.sentiment.corpus import normalize_text
 from paddle_course.sentiment.model import load_model
-from paddle_course.sentiment.predict import check_texts, format_results
-from paddle_course.sentiment.vocab import pad_batch
-
-#: Each text is padded to a multiple of this many characters (see ``CourseSentiment._positive_probs``):
-#: short texts then share one forward pass, and a forward pass costs about the same at 8 or 32.
-PAD_MULTIPLE = 32
+from paddle_course.sentiment.predict import classify
 
 
 @moduleinfo(
@@ -44,9 +37,10 @@ class CourseSentiment(paddle.nn.Layer):
     """
 
     # ``paddle-course serve`` may answer the texts of concurrent requests in one call (micro-batching)
-    # and split the list it returns: a text's result depends on that text alone, to the last bit
-    # (``_positive_probs``), and ``batch_size`` only changes the speed.
-    serving_batch = {"items": "texts", "batch_size": "batch_size", "max_batch_size": 64}
+    # and split the list it returns.  With batch_size 1 (the default) every text is run on its own,
+    # so its result depends on that text alone, to the last bit; with a larger batch_size the texts
+    # of a pass share matrix shapes, which change the last bits, so such requests are not merged.
+    serving_batch = {"items": "texts", "when": {"batch_size": 1}}
 
     def __init__(self, checkpoint=None):
         super(CourseSentiment, self).__init__()  # the name, not super(): @moduleinfo rebuilds the class
@@ -69,8 +63,7 @@ class CourseSentiment(paddle.nn.Layer):
 
         Args:
             texts (list[str]): the texts, one result per text, in the same order.
-            batch_size (int): texts per forward pass at most (results do not depend on it, to the
-                last bit: see ``_positive_probs``).
+            batch_size (int): texts per forward pass (results do not depend on it).
             use_gpu (bool): accepted for compatibility with senta; this module runs on CPU.
 
         Returns:
@@ -87,32 +80,7 @@ class CourseSentiment(paddle.nn.Layer):
         """
         if use_gpu:
             raise ValueError("course_sentiment runs on CPU only; call it with use_gpu=False")
-        texts = check_texts(texts)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        return format_results(texts, self._positive_probs(texts, batch_size))
-
-    def _positive_probs(self, texts, batch_size):
-        """``p(positive)`` of each text, the same to the last bit whatever other texts share the call.
-
-        The network masks padding, but a convolution over a wider batch adds up in another
-        order: float32 results then differ in the last bit, and now and then in the 4th decimal
-        a client sees.  So each text is padded to the next multiple of ``PAD_MULTIPLE``
-        characters and only texts of one width share a forward pass; the number of rows in a
-        pass does not change a row's result (``tests/test_serving.py`` checks both).
-        """
-        ids = [self.vocab.encode(normalize_text(text), self.config["max_len"]) for text in texts]
-        min_len = max(self.config["kernel_sizes"])
-        widths = [max(min_len, -(-len(row) // PAD_MULTIPLE) * PAD_MULTIPLE) for row in ids]
-        probs = np.empty(len(ids), dtype="float64")
-        with paddle.no_grad():
-            for width in sorted(set(widths)):
-                rows = [i for i, w in enumerate(widths) if w == width]
-                for start in range(0, len(rows), batch_size):
-                    chunk = rows[start:start + batch_size]
-                    batch = paddle.to_tensor(pad_batch([ids[i] for i in chunk], width))
-                    probs[chunk] = paddle.nn.functional.softmax(self.network(batch), axis=1)[:, 1].numpy()
-        return probs
+        return classify(texts, batch_size=batch_size, model=(self.network, self.vocab, self.config))
 
     @runnable
     def run_cmd(self, argvs):
