@@ -156,28 +156,25 @@ def sentiment_module():
     return serving.load_module("course_sentiment")
 
 
-def test_sentiment_texts_run_one_by_one_do_not_depend_on_the_others_to_the_last_bit(sentiment_module):
-    """What ``course_sentiment`` declares (``"when": {"batch_size": 1}``), and why only then."""
+@pytest.mark.parametrize("fast", [True, False], ids=["numpy inference path", "paddle forward"])
+def test_sentiment_logits_do_not_depend_on_the_other_texts_to_the_last_bit(sentiment_module, monkeypatch, fast):
     from paddle_course.sentiment.corpus import read_tsv, split_path
-    from paddle_course.sentiment.predict import predict_logits
 
-    network, vocab = sentiment_module.network, sentiment_module.vocab
-    texts = [text for text, _ in read_tsv(split_path("dev"))[:160]]
-    alone = np.concatenate([predict_logits(network, vocab, [text], 1) for text in texts])
+    if not fast:
+        monkeypatch.setattr(type(sentiment_module.network), "can_use_fast_logits", lambda self: False)
+    texts = [text for text, _ in read_tsv(split_path("dev"))[:160]] + ["好", "差评", "还行吧"]
+    alone = np.concatenate([sentiment_module._logits([text], 1) for text in texts])
     order = np.random.default_rng(0).permutation(len(texts))
-    assert np.array_equal(alone[order], predict_logits(network, vocab, [texts[i] for i in order], 1))
-    contract = serving.BatchContract.of(sentiment_module, serving.serving_signature(sentiment_module))
-    assert contract.group({"texts": ["a"]}) == contract.group({"texts": ["b"], "batch_size": 1}) is not None
-    assert contract.group({"texts": ["a"], "batch_size": 2}) is None
-    assert contract.group({"texts": ["a"], "batch_size": True}) is None  # true is not 1
+    for batch_size in (1, 7, 64, 500):
+        together = sentiment_module._logits([texts[i] for i in order], batch_size)
+        assert np.array_equal(alone[order], together), batch_size
 
 
 def test_served_sentiment_merges_clients_and_answers_each_as_if_alone(app_server, sentiment_module):
     from paddle_course.sentiment.corpus import read_tsv, split_path
 
     texts = [text for text, _ in read_tsv(split_path("dev"))[:96]]
-    bodies = [{"texts": texts[i:i + 1 + i % 3]} if i % 4 else {"texts": texts[i:i + 3], "batch_size": 2}
-              for i in range(0, 96, 3)]
+    bodies = [{"texts": texts[i:i + 1 + i % 3], "batch_size": 1 + i % 4} for i in range(0, 96, 3)]
     server = app_server({"course_sentiment": sentiment_module}, batch_window_ms=20)
     replies = post_all(server.url + "/predict/course_sentiment", bodies)
     for body, (code, reply) in zip(bodies, replies):

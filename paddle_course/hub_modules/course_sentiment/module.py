@@ -9,11 +9,18 @@ checkpoint loading live in the installed ``paddle_course.sentiment`` package (co
 import argparse
 import os
 
+import numpy as np
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
 from paddle_course.sentiment.model import load_model
-from paddle_course.sentiment.predict import classify
+from paddle_course.sentiment.predict import calibrated_positive_probs, check_texts, format_results
+from paddle_course.sentiment.vocab import pad_batch
+
+#: Every forward pass of ``sentiment_classify`` has at least ``MIN_ROWS`` rows (blank texts are added)
+#: and one padded width, a multiple of ``PAD_MULTIPLE`` characters (see ``CourseSentiment._logits``).
+MIN_ROWS = 8
+PAD_MULTIPLE = 8
 
 
 @moduleinfo(
@@ -37,10 +44,9 @@ class CourseSentiment(paddle.nn.Layer):
     """
 
     # ``paddle-course serve`` may answer the texts of concurrent requests in one call (micro-batching)
-    # and split the list it returns.  With batch_size 1 (the default) every text is run on its own,
-    # so its result depends on that text alone, to the last bit; with a larger batch_size the texts
-    # of a pass share matrix shapes, which change the last bits, so such requests are not merged.
-    serving_batch = {"items": "texts", "when": {"batch_size": 1}}
+    # and split the list it returns: a text's result depends on that text alone, to the last bit
+    # (``_logits``), and ``batch_size`` only changes the speed.
+    serving_batch = {"items": "texts", "batch_size": "batch_size", "max_batch_size": 64}
 
     def __init__(self, checkpoint=None):
         super(CourseSentiment, self).__init__()  # the name, not super(): @moduleinfo rebuilds the class
@@ -63,7 +69,8 @@ class CourseSentiment(paddle.nn.Layer):
 
         Args:
             texts (list[str]): the texts, one result per text, in the same order.
-            batch_size (int): texts per forward pass (results do not depend on it).
+            batch_size (int): texts per forward pass (at least 8 rows are computed); results do not
+                depend on it, to the last bit (see ``_logits``).
             use_gpu (bool): accepted for compatibility with senta; this module runs on CPU.
 
         Returns:
@@ -80,7 +87,38 @@ class CourseSentiment(paddle.nn.Layer):
         """
         if use_gpu:
             raise ValueError("course_sentiment runs on CPU only; call it with use_gpu=False")
-        return classify(texts, batch_size=batch_size, model=(self.network, self.vocab, self.config))
+        texts = check_texts(texts)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        logits = self._logits(texts, batch_size)
+        return format_results(texts, calibrated_positive_probs(logits, self.config.get("temperature", 1.0)))
+
+    def _logits(self, texts, batch_size):
+        """Logits ``[N, 2]``, each text's the same to the last bit whatever other texts share the call.
+
+        The network ignores padding, but the BLAS kernels behind its matrix products choose their
+        order of summation by the matrix shape -- 1, 2-3, 4-7, or 8 and more rows on this course's
+        machine -- and Paddle's LSTM also by the padded width, so float32 results would differ in
+        the last bit with the company a text keeps, and now and then in the 4th decimal a client
+        sees.  Hence every pass has at least ``MIN_ROWS`` rows and one width, a multiple of
+        ``PAD_MULTIPLE`` (``tests/test_serving_queues.py`` checks the result).  Runs the network's
+        inference path (``fast_logits``) when it has one, as ``sentiment.predict`` does.
+        """
+        encoded = [self.vocab.encode(text) for text in texts]
+        widths = [-(-len(chars) // PAD_MULTIPLE) * PAD_MULTIPLE for chars, _, _ in encoded]
+        blank, per_pass = self.vocab.encode(" "), MIN_ROWS
+        fast = self.network.fast_logits if getattr(self.network, "can_use_fast_logits", lambda: False)() else None
+        logits = np.empty((len(texts), 2), dtype="float64")
+        with paddle.no_grad():
+            for width in sorted(set(widths)):
+                rows = [i for i, w in enumerate(widths) if w == width]
+                for start in range(0, len(rows), per_pass):
+                    chunk = rows[start:start + per_pass]
+                    arrays = pad_batch([encoded[i] for i in chunk] + [blank] * (MIN_ROWS - len(chunk)), width)
+                    tensors = [paddle.to_tensor(array) for array in arrays]
+                    out = fast(*tensors[:3], arrays[3]) if fast else self.network(*tensors).numpy()
+                    logits[chunk] = out[:len(chunk)]
+        return logits
 
     @runnable
     def run_cmd(self, argvs):
