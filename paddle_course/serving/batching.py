@@ -14,8 +14,8 @@ answers the entries of one list independently::
 ``items`` is the keyword whose list gets one result per entry, in order; ``batch_size``
 (optional) a keyword that only changes the speed, which the server then sets to the
 number of entries in the call (at most ``max_batch_size``); ``when`` (optional) keyword
-values under which the promise holds -- ``course_sentiment`` declares
-``{"items": "texts", "when": {"batch_size": 1}}``: each text run on its own.  Jobs waiting for such a
+values under which the promise holds (e.g. ``{"batch_size": 1}`` for a module whose texts
+are each run on their own only then); other requests are run alone.  Jobs waiting for such a
 module whose other keywords are equal are merged into one call (entries concatenated, at
 most ``--max-texts``/``--max-images`` per call) and the returned list is split back.  The
 declaration is the module's promise that each entry's result does not depend on the other
