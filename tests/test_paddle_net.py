@@ -109,3 +109,27 @@ def test_paddle_float32_reaches_the_optimum_like_numpy(dataset):
         assert r.train_mse <= 1.01 * optimum, r.label
     for r in rows[2:4]:
         np.testing.assert_allclose(r.w, sgd.w, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("optimizer", ["Momentum", "Adam"])
+def test_every_implementation_takes_the_same_optimizer_and_reports_each_step(dataset, optimizer):
+    runs = {}
+    for impl in lesson.IMPLEMENTATIONS:
+        steps = []
+        runs[impl] = lesson.train(impl, dataset, epochs=3, batch_size=10, learning_rate=0.01, seed=2,
+                                  dtype="float64", optimizer=optimizer,
+                                  callback=lambda epoch, iteration, loss: steps.append((epoch, iteration, loss)))
+        assert [loss for _, _, loss in steps] == runs[impl].losses
+        assert steps[0][:2] == (0, 0) and steps[-1][:2] == (2, 40)  # 404 training rows in batches of 10
+    for impl in ("dygraph", "static"):
+        np.testing.assert_allclose(runs[impl].w, runs["numpy"].w, atol=1e-6)  # as tests/test_optim.py
+    assert runs["numpy"].label == f"NumPy {optimizer} b=10"
+
+
+def test_test_prices_turn_the_weights_back_into_prices(dataset, tmp_path):
+    result = lesson.train("numpy", dataset, epochs=5, batch_size=10)
+    lesson.save_run(result, dataset, tmp_path, export=False)
+    predicted, true = lesson.test_prices(result.w, result.b, dataset)
+    saved_predicted, saved_true = lesson.predict_prices(tmp_path, dataset, engine="numpy")
+    np.testing.assert_allclose(predicted, saved_predicted)
+    np.testing.assert_array_equal(true, saved_true)

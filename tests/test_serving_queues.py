@@ -157,16 +157,17 @@ def sentiment_module():
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["numpy inference path", "paddle forward"])
-def test_sentiment_logits_do_not_depend_on_the_other_texts_to_the_last_bit(sentiment_module, monkeypatch, fast):
+def test_sentiment_probabilities_do_not_depend_on_the_other_texts_to_the_last_bit(sentiment_module, monkeypatch,
+                                                                                   fast):
     from paddle_course.sentiment.corpus import read_tsv, split_path
 
     if not fast:
         monkeypatch.setattr(type(sentiment_module.network), "can_use_fast_logits", lambda self: False)
     texts = [text for text, _ in read_tsv(split_path("dev"))[:160]] + ["好", "差评", "还行吧"]
-    alone = np.concatenate([sentiment_module._logits([text], 1) for text in texts])
+    alone = np.array([sentiment_module._positive_probs([text], 1)[0] for text in texts])
     order = np.random.default_rng(0).permutation(len(texts))
     for batch_size in (1, 7, 64, 500):
-        together = sentiment_module._logits([texts[i] for i in order], batch_size)
+        together = sentiment_module._positive_probs([texts[i] for i in order], batch_size)
         assert np.array_equal(alone[order], together), batch_size
 
 

@@ -1,11 +1,12 @@
 """The Boston lesson's figures (course 1.3-1.5, 2), drawn with matplotlib and saved atomically.
 
-matplotlib is imported when a figure is drawn, not when this module is imported.
+matplotlib is imported when a figure is drawn, not when this module is imported.  With
+``path=None`` a function returns the figure instead of saving it (the app shows it).
 """
 import numpy as np
 
 from paddle_course.common.fileio import save_figure
-from paddle_course.common.plots import pyplot
+from paddle_course.common.plots import figure
 
 
 def plot_gd_vs_sgd(gd_losses, sgd_losses, optimum, path, sgd_label="mini-batch SGD"):
@@ -15,7 +16,8 @@ def plot_gd_vs_sgd(gd_losses, sgd_losses, optimum, path, sgd_label="mini-batch S
     is a noisy estimate of the full gradient.  The dashed line is the
     least-squares optimum that neither can go below.
     """
-    fig, axes = pyplot().subplots(1, 2, figsize=(11, 4))
+    fig = figure(figsize=(11, 4))
+    axes = fig.subplots(1, 2)
     for ax, losses, title, xlabel in (
         (axes[0], gd_losses, "full-batch gradient descent", "epoch"),
         (axes[1], sgd_losses, sgd_label, "iteration (mini-batch)"),
@@ -27,12 +29,13 @@ def plot_gd_vs_sgd(gd_losses, sgd_losses, optimum, path, sgd_label="mini-batch S
         ax.set_ylabel("training MSE (normalised)")
         ax.set_title(title)
         ax.legend()
-    return save_figure(fig, path)
+    return _save_or_return(fig, path)
 
 
-def plot_loss_curves(curves, path, title="training loss", xlabel="step", optimum=None):
+def plot_loss_curves(curves, path=None, title="training loss", xlabel="step", optimum=None):
     """Several loss curves on one log-scaled axis; ``curves`` maps label -> losses."""
-    fig, ax = pyplot().subplots(figsize=(7, 4))
+    fig = figure(figsize=(7, 4))
+    ax = fig.subplots()
     for label, losses in curves.items():
         ax.plot(np.arange(len(losses)), losses, lw=1, label=label)
     if optimum is not None:
@@ -42,14 +45,15 @@ def plot_loss_curves(curves, path, title="training loss", xlabel="step", optimum
     ax.set_ylabel("MSE")
     ax.set_title(title)
     ax.legend()
-    return save_figure(fig, path)
+    return _save_or_return(fig, path)
 
 
-def plot_predictions(true_prices, predicted_prices, path, title="test houses: predicted vs true price"):
+def plot_predictions(true_prices, predicted_prices, path=None, title="test houses: predicted vs true price"):
     """Scatter of predicted against true price (in $1000s) with the ideal diagonal."""
     true_prices = np.ravel(true_prices)
     predicted_prices = np.ravel(predicted_prices)
-    fig, ax = pyplot().subplots(figsize=(5, 5))
+    fig = figure(figsize=(5, 5))
+    ax = fig.subplots()
     ax.scatter(true_prices, predicted_prices, s=12, alpha=0.7)
     low = min(true_prices.min(), predicted_prices.min())
     high = max(true_prices.max(), predicted_prices.max())
@@ -58,7 +62,7 @@ def plot_predictions(true_prices, predicted_prices, path, title="test houses: pr
     ax.set_ylabel("predicted price ($1000s)")
     ax.set_title(title)
     ax.legend()
-    return save_figure(fig, path)
+    return _save_or_return(fig, path)
 
 
 def plot_excess_mse(curves, optimum, title, path):
@@ -67,7 +71,8 @@ def plot_excess_mse(curves, optimum, title, path):
     Plotting the excess rather than the MSE itself spreads out the last few
     percent, where the optimizers differ; the 1% target is a horizontal line.
     """
-    fig, ax = pyplot().subplots(figsize=(8, 5))
+    fig = figure(figsize=(8, 5))
+    ax = fig.subplots()
     for name, curve in curves.items():
         excess = np.maximum(np.asarray(curve) / optimum - 1.0, 1e-6)  # the optimum is never beaten; guard rounding
         ax.plot(np.arange(1, len(curve) + 1), excess, label=name, linewidth=1.2)
@@ -78,4 +83,11 @@ def plot_excess_mse(curves, optimum, title, path):
     ax.set_title(title)
     ax.legend(fontsize="small", ncol=3)
     ax.grid(True, which="both", alpha=0.3)
+    return _save_or_return(fig, path)
+
+
+def _save_or_return(fig, path):
+    if path is None:
+        fig.tight_layout()
+        return fig
     return save_figure(fig, path)

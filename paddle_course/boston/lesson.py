@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from paddle_course.boston.data import Normalizer, check_batch_size, closed_form_solution, linear_mse, load_dataset
+from paddle_course.boston import optim
 from paddle_course.boston.numpy_net import Network
+from paddle_course.boston.optim import PADDLE_TWINS
 from paddle_course.common.fileio import atomic_path, write_json, write_text
 from paddle_course.common.progress import say
 
@@ -48,14 +50,12 @@ class TrainResult:
     w: np.ndarray = field(repr=False)
     b: np.ndarray = field(repr=False)
     losses: list = field(repr=False)
+    optimizer: str = "SGD"
 
     @property
     def label(self):
-        if self.impl == "closed-form":
-            return "closed form (lstsq)"
-        method = "GD" if self.batch_size is None else f"SGD b={self.batch_size}"
-        return {"numpy": f"NumPy {method}", "dygraph": f"Paddle dynamic {method}",
-                "static": f"Paddle static {method}"}[self.impl]
+        return "closed form (lstsq)" if self.impl == "closed-form" else run_label(self.impl, self.batch_size,
+                                                                                   self.optimizer)
 
     @property
     def seconds_per_epoch(self):
@@ -68,23 +68,40 @@ class TrainResult:
         return d
 
 
+def run_label(impl, batch_size, optimizer="SGD"):
+    """How the lesson names a run: ``NumPy GD``, ``Paddle dynamic SGD b=10``, ``Paddle static Adam b=10``."""
+    method = "GD" if batch_size is None and optimizer == "SGD" else optimizer
+    if batch_size is not None:
+        method += f" b={batch_size}"
+    return {"numpy": "NumPy", "dygraph": "Paddle dynamic", "static": "Paddle static"}[impl] + " " + method
+
+
 def train(impl, dataset=None, epochs=None, batch_size=10, learning_rate=None, seed=0, dtype="float32",
-          quiet=True):
+          quiet=True, optimizer="SGD", callback=None):
     """Train one implementation on the Boston data; returns a :class:`TrainResult`.
 
     ``impl`` is ``numpy``, ``dygraph`` or ``static``; ``batch_size=None`` is
     full-batch gradient descent.  Defaults (epochs, learning rate) are the NumPy
-    network's, which reach the least-squares optimum within 1%.
+    network's, which reach the least-squares optimum within 1%.  ``optimizer``
+    (one of ``optim.PADDLE_TWINS``) replaces the plain step ``w <- w - eta * grad``:
+    the NumPy class of :mod:`~paddle_course.boston.optim` for ``numpy``, the
+    ``paddle.optimizer`` class of the same name for Paddle.  ``callback(epoch,
+    iteration, loss)`` is called after every step (the app draws the curve with it).
     """
     if impl not in IMPLEMENTATIONS:
         raise ValueError(f"unknown implementation {impl!r}; choose one of {', '.join(IMPLEMENTATIONS)}")
+    if optimizer not in PADDLE_TWINS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(PADDLE_TWINS)}")
     dataset = dataset or load_dataset()
     epochs = Network.default_epochs(batch_size) if epochs is None else epochs
-    learning_rate = Network.default_eta(batch_size) if learning_rate is None else learning_rate
+    learning_rate = Network.default_eta(batch_size) if learning_rate is None else float(learning_rate)
     net = Network(dataset.training_data.shape[1] - 1, seed=seed)
     start = time.perf_counter()
     if impl == "numpy":
-        losses = net.train(dataset.training_data, epochs, batch_size, learning_rate, seed=seed, quiet=quiet)
+        # plain SGD is the lesson's own update step; the others are course 2's NumPy optimizers
+        numpy_optimizer = None if optimizer == "SGD" else getattr(optim, optimizer)(learning_rate=learning_rate)
+        losses = net.train(dataset.training_data, epochs, batch_size, learning_rate, seed=seed, quiet=quiet,
+                           optimizer=numpy_optimizer, callback=callback)
         w, b = net.w, net.b
     elif impl == "dygraph":
         from paddle_course.boston import paddle_net
@@ -92,16 +109,18 @@ def train(impl, dataset=None, epochs=None, batch_size=10, learning_rate=None, se
         model = paddle_net.Regressor(net.num_inputs, dtype=dtype)
         paddle_net.set_parameters(model, net.w, net.b)
         losses = paddle_net.train_dygraph(model, dataset.training_data, epochs, batch_size, learning_rate,
-                                          seed=seed, quiet=quiet)
+                                          seed=seed, quiet=quiet, optimizer=optimizer, callback=callback)
         w, b = paddle_net.get_parameters(model)
     else:
         from paddle_course.boston import paddle_net
 
         w, b, losses = paddle_net.train_static(dataset.training_data, epochs, batch_size, learning_rate,
-                                               net.w, net.b, seed=seed, dtype=dtype, quiet=quiet)
+                                               net.w, net.b, seed=seed, dtype=dtype, quiet=quiet,
+                                               optimizer=optimizer, callback=callback)
     seconds = time.perf_counter() - start
     return TrainResult(impl, batch_size, epochs, learning_rate, seed, seconds,
-                       linear_mse(w, b, dataset.training_data), linear_mse(w, b, dataset.test_data), w, b, losses)
+                       linear_mse(w, b, dataset.training_data), linear_mse(w, b, dataset.test_data), w, b, losses,
+                       optimizer)
 
 
 def closed_form(dataset=None):
@@ -135,6 +154,15 @@ def save_run(result, dataset, out_dir, export=True):
         paddle_net.set_parameters(model, result.w, result.b)
         paddle_net.export_model(model, out_dir / INFERENCE_DIR)
     return out_dir
+
+
+def test_prices(w, b, dataset):
+    """The test houses' prices in $1000s as ``(predicted, true)`` for weights ``w``, ``b`` trained on ``dataset``.
+
+    The model predicts normalised prices; ``dataset.stats.price`` turns them back (course 1.3.4).
+    """
+    predicted = dataset.stats.price(dataset.test_data[:, :-1] @ np.asarray(w) + np.asarray(b))
+    return predicted.ravel(), dataset.raw_test[:, -1]
 
 
 def predict_prices(model_dir, dataset=None, engine="auto"):

@@ -24,6 +24,10 @@ optimizer: :mod:`paddle_course.boston.optimizer_comparison` (``paddle-course bos
 """
 import numpy as np
 
+#: the optimizers defined here under the name of their ``paddle.optimizer`` class, with the same
+#: hyper-parameters and defaults: what ``lesson.train(..., optimizer=name)`` offers every implementation
+PADDLE_TWINS = ("SGD", "Momentum", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW")
+
 
 def _check_positive(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \

@@ -23,6 +23,7 @@ import paddle.nn.functional as F
 from paddle_course.boston.data import NUM_FEATURES, check_batch_size, minibatch_indices
 from paddle_course.common.fileio import atomic_dir
 from paddle_course.boston.numpy_net import TrainingDiverged
+from paddle_course.boston.optim import PADDLE_TWINS as OPTIMIZERS
 from paddle_course.common.progress import progress
 
 MODEL_FILE_PREFIX = "regressor"  # <dir>/regressor.json + regressor.pdiparams
@@ -98,8 +99,18 @@ def diverged_error(loss, epoch_id, iter_id, learning_rate):
     )
 
 
+def make_optimizer(name, learning_rate, parameters=None):
+    """``paddle.optimizer.<name>(learning_rate, parameters)`` with Paddle's defaults; ``name`` from :data:`OPTIMIZERS`.
+
+    Each has a NumPy twin of the same name in :mod:`paddle_course.boston.optim` (course 2).
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    return getattr(paddle.optimizer, name)(learning_rate=learning_rate, parameters=parameters)
+
+
 def train_dygraph(model, training_data, num_epochs, batch_size=10, learning_rate=0.05, shuffle=True, seed=0,
-                  quiet=True):
+                  quiet=True, optimizer="SGD", callback=None):
     """Dynamic-graph training, the course's loop (course 1.5.3)::
 
         for each epoch, for each mini-batch:
@@ -107,6 +118,8 @@ def train_dygraph(model, training_data, num_epochs, batch_size=10, learning_rate
             avg_loss = mean((predicts - y)^2)      # F.square_error_cost + paddle.mean
             avg_loss.backward(); opt.step(); opt.clear_grad()
 
+    ``optimizer`` names the ``paddle.optimizer`` class (:func:`make_optimizer`);
+    ``callback(epoch, iteration, loss)`` is called after each step, as in ``Network.train``.
     Returns the loss of every step.
     """
     first_weight = model.parameters()[0]  # the first layer's weight: (num_inputs, out)
@@ -116,7 +129,7 @@ def train_dygraph(model, training_data, num_epochs, batch_size=10, learning_rate
     features = paddle.to_tensor(data[:, :-1], dtype=dtype)
     prices = paddle.to_tensor(data[:, -1:], dtype=dtype)
     model.train()
-    opt = paddle.optimizer.SGD(learning_rate=learning_rate, parameters=model.parameters())
+    opt = make_optimizer(optimizer, learning_rate, model.parameters())
     rng = np.random.default_rng(seed)
     losses = []
     for epoch_id in progress(range(num_epochs), desc="dygraph epochs", quiet=quiet):
@@ -132,6 +145,8 @@ def train_dygraph(model, training_data, num_epochs, batch_size=10, learning_rate
             if not np.isfinite(loss):
                 raise diverged_error(loss, epoch_id, iter_id, learning_rate)
             losses.append(loss)
+            if callback is not None:
+                callback(epoch_id, iter_id, loss)
     model.eval()
     return losses
 
@@ -157,14 +172,14 @@ class StaticTrainer:
     private ``Scope``.  Must be created and used under :func:`static_mode`.
     """
 
-    def __init__(self, layer_factory, num_inputs, learning_rate, dtype="float32"):
+    def __init__(self, layer_factory, num_inputs, learning_rate, dtype="float32", optimizer="SGD"):
         self.main_program, startup_program = paddle.static.Program(), paddle.static.Program()
         with paddle.static.program_guard(self.main_program, startup_program), default_dtype(dtype):
             x = paddle.static.data(name="x", shape=[None, num_inputs], dtype=dtype)
             y = paddle.static.data(name="y", shape=[None, 1], dtype=dtype)
             self.layer = layer_factory()
             self.avg_loss = paddle.mean(F.square_error_cost(self.layer(x), label=y))
-            paddle.optimizer.SGD(learning_rate=learning_rate).minimize(self.avg_loss)
+            make_optimizer(optimizer, learning_rate).minimize(self.avg_loss)
         self.scope, self.place = paddle.static.Scope(), paddle.CPUPlace()
         self.exe = paddle.static.Executor(self.place)
         self.exe.run(startup_program, scope=self.scope)
@@ -184,11 +199,12 @@ class StaticTrainer:
 
 
 def train_static(training_data, num_epochs, batch_size=10, learning_rate=0.05, init_w=None, init_b=None,
-                 shuffle=True, seed=0, dtype="float32", quiet=True):
+                 shuffle=True, seed=0, dtype="float32", quiet=True, optimizer="SGD", callback=None):
     """Static-graph training of the Regressor with a :class:`StaticTrainer`.
 
     ``exe.run(main_program, feed=..., fetch_list=[loss])`` runs one step per
-    mini-batch; ``init_w``/``init_b`` overwrite the random initial values.
+    mini-batch; ``init_w``/``init_b`` overwrite the random initial values;
+    ``optimizer`` and ``callback`` as in :func:`train_dygraph`.
 
     Returns ``(w, b, losses)`` with ``w (n, 1)``, ``b (1,)`` as NumPy arrays.
     """
@@ -196,7 +212,7 @@ def train_static(training_data, num_epochs, batch_size=10, learning_rate=0.05, i
     num_inputs = data.shape[1] - 1 if data.ndim == 2 else NUM_FEATURES
     data, batch_size = check_training_args(data, num_inputs, batch_size, learning_rate, num_epochs)
     with static_mode():
-        trainer = StaticTrainer(lambda: Regressor(num_inputs, dtype), num_inputs, learning_rate, dtype)
+        trainer = StaticTrainer(lambda: Regressor(num_inputs, dtype), num_inputs, learning_rate, dtype, optimizer)
         if init_w is not None:
             trainer.set_value(trainer.layer.fc.weight, np.asarray(init_w).reshape(num_inputs, 1))
         if init_b is not None:
@@ -210,6 +226,8 @@ def train_static(training_data, num_epochs, batch_size=10, learning_rate=0.05, i
                 if not np.isfinite(loss):
                     raise diverged_error(loss, epoch_id, iter_id, learning_rate)
                 losses.append(loss)
+                if callback is not None:
+                    callback(epoch_id, iter_id, loss)
         w = trainer.get_value(trainer.layer.fc.weight)
         b = trainer.get_value(trainer.layer.fc.bias)
     return w, b, losses

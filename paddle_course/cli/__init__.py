@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "waybill",
     "finetune",
     "serve",
+    "app",
     "hub",
 )
 

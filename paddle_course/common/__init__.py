@@ -6,7 +6,8 @@ importing this package imports none of its modules: each one is imported where i
 * ``fileio``      -- atomic writes: text, JSON, figures, whole folders
 * ``paths``       -- where ``data/``, ``homework/`` and the shipped hub modules are
 * ``progress``    -- progress bars and progress lines (``--quiet``), library noise kept down
-* ``plots``       -- matplotlib without a screen, and the fonts the figures use
+* ``plots``       -- matplotlib without a screen, and the fonts the figures use (Chinese included)
+* ``webui``       -- what the web pages share: Gradio imported offline, uploads checked, problems as sentences
 * ``images``      -- read, check, decode (base64), encode and save images: one set of rules
 * ``checkpoints`` -- find ``model.pdparams`` (a file, a folder, ``best_model/``, ``epoch_N/``); load without
                     running code (through ``safe_weights``); save atomically

@@ -8,7 +8,8 @@ An image inside the course is what ``cv2.imread`` returns: a BGR ``uint8`` array
   converted, other number types clipped to 0..255), at least :data:`MIN_SIDE` pixels a side;
 * :func:`decode_base64_image` / :func:`encode_base64_image` -- what ``hub serving`` clients send;
 * :func:`save_image` -- ``save_image(image, path)``, atomically, the format from the suffix;
-* :func:`image_files` -- files and folders given on a command line -> image files.
+* :func:`image_files` -- files and folders given on a command line -> image files;
+* :func:`shipped_images` -- the images in the folders of ``data/`` named for a topic (the pages' samples).
 
 Every error names the input (``images[2]``, the file) and what is wrong with it.  OpenCV is
 imported when an image is decoded or encoded, so a missing file is reported without waiting for it.
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from paddle_course.common.fileio import atomic_path
+from paddle_course.common.paths import course_dir
 
 #: The smallest height and width accepted: no detector or recognizer finds anything in less.
 MIN_SIDE = 8
@@ -124,3 +126,18 @@ def image_files(paths):
     if not found:
         raise ValueError("no image files found in " + ", ".join(map(str, paths)))
     return [str(p) for p in found]
+
+
+def shipped_images(*folder_words):
+    """Image files in the folders of ``data/`` whose name contains one of ``folder_words`` (sorted; maybe empty).
+
+    ``shipped_images("pedestrian", "people")`` picks up photos added to ``data/pedestrians/``
+    (or ``data/people/`` ...) without a code change.
+    """
+    try:
+        data = course_dir("data")
+    except FileNotFoundError:
+        return []
+    folders = [p for p in data.iterdir() if p.is_dir() and any(w in p.name.lower() for w in folder_words)]
+    return sorted(p for folder in folders for p in folder.rglob("*")
+                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)

@@ -124,6 +124,60 @@ class CourseOCR(paddle.nn.Layer):
                 result["visualized_image"] = encode_base64_image(draw_result(image, result["data"]), ".jpg")
         return results
 
+    def create_gradio_app(self):
+        """The module's web page (PaddleHub's convention): a waybill in; boxes, lines and the recipient out.
+
+        Returns a ``gradio.Blocks``; ``.launch()`` serves it alone, ``paddle-course app`` shows it
+        as its Waybill OCR tab.  The endpoint ``/read_waybill`` takes an image file and returns a
+        status line, the drawn boxes with their text, the lines (text, confidence) and the
+        recipient's ``{"name", "phone", "address"}``.
+        """
+        from paddle_course.common.webui import import_gradio, offline_theme, page_folder, upload_with_samples
+        from paddle_course.ocr.samples import sample_images
+
+        gr = import_gradio()
+        with gr.Blocks(title="course_ocr", theme=offline_theme(gr), analytics_enabled=False) as app:
+            gr.Markdown("### Waybill OCR (course 3.2, 快递单识别)\nUpload a photo of a waybill or click a sample. "
+                        "PP-OCRv4 finds the text boxes and reads each line; a trained labeller (BiGRU-CRF) then "
+                        "picks out the recipient's name, phone and address, and a few rules fill in what it "
+                        "misses.")
+            with gr.Row():
+                with gr.Column(scale=2):
+                    upload, picked = upload_with_samples(gr, sample_images(page_folder("course_ocr")),
+                                                         "Upload a waybill", "ocr")
+                    read = gr.Button("Read", variant="primary", elem_id="ocr-read")
+                with gr.Column(scale=3):
+                    status = gr.Markdown(elem_id="ocr-status")
+                    fields = gr.JSON(label="Recipient (name, phone, address)", elem_id="ocr-fields")
+            drawn = gr.Image(label="Text boxes and what was read", type="numpy", interactive=False,
+                             elem_id="ocr-image")
+            lines = gr.Dataframe(headers=["text", "confidence"], datatype=["str", "number"],
+                                 label="Recognised lines, top to bottom", interactive=False, wrap=True,
+                                 elem_id="ocr-lines")
+            outputs = [status, drawn, lines, fields]
+            read.click(self._read_page, upload, outputs, api_name="read_waybill")
+            picked.then(self._read_page, upload, outputs, api_name=False)
+        return app
+
+    def _read_page(self, path):
+        """The page's handler: ``(status, drawn RGB image, line rows, fields)``; a bad upload is a status line."""
+        from paddle_course.common.webui import UploadProblem, bgr_to_rgb, done, problem, read_uploaded_image
+        from paddle_course.ocr.draw import draw_result
+        from paddle_course.ocr.waybill import extract_lines
+
+        try:
+            image = read_uploaded_image(path)
+        except UploadProblem as exc:
+            return problem(str(exc)), None, None, None
+        found = self.recognize_text(images=[image])[0]["data"]
+        texts = [line["text"] for line in found]
+        fields = extract_lines([texts])[0]  # what `paddle-course ocr waybill` does: the labeller, then the rules
+        missing = [key for key, value in fields.items() if value is None]
+        message = f"{len(found)} line(s) read"
+        message += f"; not found: {', '.join(missing)}" if missing else "; name, phone and address found"
+        rows = [[line["text"], round(line["confidence"], 3)] for line in found]
+        return done(message), bgr_to_rgb(draw_result(image, found)), rows, fields
+
     @runnable
     def run_cmd(self, argvs):
         """``hub run course_ocr --input_path IMAGE``."""

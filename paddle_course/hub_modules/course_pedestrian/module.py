@@ -113,6 +113,66 @@ class CoursePedestrian(paddle.nn.Layer):
                 result["visualized_image"] = encode_base64_image(draw_detections(image, result["data"]), ".jpg")
         return results
 
+    def create_gradio_app(self):
+        """The module's web page (PaddleHub's convention): a photo in, boxes with their scores and the JSON out.
+
+        Returns a ``gradio.Blocks``; ``.launch()`` serves it alone, ``paddle-course app`` shows it
+        as its Pedestrians tab.  The endpoint ``/detect_pedestrians`` takes an image file, the
+        detector's name and the score threshold, and returns a status line, the drawn image and
+        ``object_detection``'s result for that image.
+        """
+        from paddle_course.common.webui import import_gradio, offline_theme, page_folder, upload_with_samples
+        from paddle_course.detection.samples import sample_images
+
+        gr = import_gradio()
+        detectors = {self.detector_name: self.detector}  # loaded once per page, shared read-only by its visitors
+        with gr.Blocks(title="course_pedestrian", theme=offline_theme(gr), analytics_enabled=False) as app:
+            gr.Markdown("### Pedestrian detection (course 3.2)\nUpload a photo or click a sample. **hog** is "
+                        "OpenCV's people detector, made for photographs of standing people; **paddle** is the "
+                        "course's small CenterNet, trained on drawn street scenes like the samples.")
+            with gr.Row():
+                with gr.Column(scale=2):
+                    upload, picked = upload_with_samples(gr, sample_images(page_folder("course_pedestrian")),
+                                                         "Upload a photo", "pedestrian")
+                    detector = gr.Radio(list(DETECTORS), value=self.detector_name, label="Detector",
+                                        elem_id="pedestrian-detector")
+                    threshold = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="score_thresh",
+                                          elem_id="pedestrian-threshold")
+                    detect = gr.Button("Detect", variant="primary", elem_id="pedestrian-detect")
+                with gr.Column(scale=3):
+                    status = gr.Markdown(elem_id="pedestrian-status")
+                    drawn = gr.Image(label="Pedestrians found", type="numpy", interactive=False,
+                                     elem_id="pedestrian-image")
+                    result = gr.JSON(label="object_detection result", elem_id="pedestrian-json")
+
+            def run(path, name, score_thresh):
+                return self._detect_page(detectors, path, name, score_thresh)
+
+            outputs = [status, drawn, result]
+            detect.click(run, [upload, detector, threshold], outputs, api_name="detect_pedestrians")
+            picked.then(run, [upload, detector, threshold], outputs, api_name=False)
+        return app
+
+    def _detect_page(self, detectors, path, name, score_thresh):
+        """The page's handler: ``(status, drawn RGB image, result)``; a bad upload is a status line."""
+        from paddle_course.common.webui import UploadProblem, bgr_to_rgb, done, problem, read_uploaded_image
+        from paddle_course.detection.draw import draw_detections
+
+        try:
+            image = read_uploaded_image(path)
+        except UploadProblem as exc:
+            return problem(str(exc)), None, None
+        if name not in DETECTORS:
+            return problem(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}"), None, None
+        if name not in detectors:
+            detectors[name] = load_detector(name)
+        found = detect_images(detectors[name], [image], ["upload"], float(score_thresh))[0]
+        count = len(found["data"])
+        message = f"{count} pedestrian(s) with score >= {score_thresh:g} ({name} detector)"
+        if count == 0:
+            message += "; try a lower score_thresh or the other detector"
+        return done(message), bgr_to_rgb(draw_detections(image, found["data"])), found
+
     @runnable
     def run_cmd(self, argvs):
         """``hub run course_pedestrian --input_path img.jpg [--score_thresh 0.5] [--visualization True]``."""

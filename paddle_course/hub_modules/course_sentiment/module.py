@@ -13,14 +13,16 @@ import numpy as np
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
+from paddle_course.sentiment.demo import DEMO_TEXTS
 from paddle_course.sentiment.model import load_model
 from paddle_course.sentiment.predict import calibrated_positive_probs, check_texts, format_results
 from paddle_course.sentiment.vocab import pad_batch
 
-#: Every forward pass of ``sentiment_classify`` has at least ``MIN_ROWS`` rows (blank texts are added)
-#: and one padded width, a multiple of ``PAD_MULTIPLE`` characters (see ``CourseSentiment._logits``).
-MIN_ROWS = 8
-PAD_MULTIPLE = 8
+#: The shape of every forward pass of ``CourseSentiment._positive_probs``: rows, and the multiple of
+#: characters a width is rounded up to (equal shapes make a text's result independent of the others).
+PASS_ROWS, PAD_WIDTH = 16, 8
+
+MAX_PAGE_TEXTS = 50  # lines the web page classifies at once (the chart has one bar per line)
 
 
 @moduleinfo(
@@ -45,7 +47,7 @@ class CourseSentiment(paddle.nn.Layer):
 
     # ``paddle-course serve`` may answer the texts of concurrent requests in one call (micro-batching)
     # and split the list it returns: a text's result depends on that text alone, to the last bit
-    # (``_logits``), and ``batch_size`` only changes the speed.
+    # (``_positive_probs``), and ``batch_size`` only changes the speed.
     serving_batch = {"items": "texts", "batch_size": "batch_size", "max_batch_size": 64}
 
     def __init__(self, checkpoint=None):
@@ -69,8 +71,8 @@ class CourseSentiment(paddle.nn.Layer):
 
         Args:
             texts (list[str]): the texts, one result per text, in the same order.
-            batch_size (int): texts per forward pass (at least 8 rows are computed); results do not
-                depend on it, to the last bit (see ``_logits``).
+            batch_size (int): texts per forward pass at most (results do not depend on it, to the
+                last bit: see ``_positive_probs``).
             use_gpu (bool): accepted for compatibility with senta; this module runs on CPU.
 
         Returns:
@@ -90,35 +92,80 @@ class CourseSentiment(paddle.nn.Layer):
         texts = check_texts(texts)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        logits = self._logits(texts, batch_size)
-        return format_results(texts, calibrated_positive_probs(logits, self.config.get("temperature", 1.0)))
+        return format_results(texts, self._positive_probs(texts, batch_size))
 
-    def _logits(self, texts, batch_size):
-        """Logits ``[N, 2]``, each text's the same to the last bit whatever other texts share the call.
+    def _positive_probs(self, texts, batch_size):
+        """``p(positive)`` of each text, the same to the last bit whatever other texts share the call.
 
-        The network ignores padding, but the BLAS kernels behind its matrix products choose their
-        order of summation by the matrix shape -- 1, 2-3, 4-7, or 8 and more rows on this course's
-        machine -- and Paddle's LSTM also by the padded width, so float32 results would differ in
-        the last bit with the company a text keeps, and now and then in the 4th decimal a client
-        sees.  Hence every pass has at least ``MIN_ROWS`` rows and one width, a multiple of
-        ``PAD_MULTIPLE`` (``tests/test_serving_queues.py`` checks the result).  Runs the network's
-        inference path (``fast_logits``) when it has one, as ``sentiment.predict`` does.
+        The network masks padding, but a matrix product of another shape may add up in another
+        order: float32 results then differ in the last bit, and now and then in the 4th decimal a
+        client sees. So every forward pass has the same shape: ``PASS_ROWS`` rows (a short pass is
+        filled with copies of its first text) and a width rounded up to a multiple of ``PAD_WIDTH``;
+        only texts of one width share a pass. ``batch_size`` is accepted for senta's API; the shape
+        rule decides the passes (``tests/test_serving_queues.py`` checks the promise).
         """
+        import paddle
+
         encoded = [self.vocab.encode(text) for text in texts]
-        widths = [-(-len(chars) // PAD_MULTIPLE) * PAD_MULTIPLE for chars, _, _ in encoded]
-        blank, per_pass = self.vocab.encode(" "), MIN_ROWS
-        fast = self.network.fast_logits if getattr(self.network, "can_use_fast_logits", lambda: False)() else None
+        widths = [-(-max(1, len(e[0])) // PAD_WIDTH) * PAD_WIDTH for e in encoded]
         logits = np.empty((len(texts), 2), dtype="float64")
+        fast = self.network.fast_logits if self.network.can_use_fast_logits() else None
         with paddle.no_grad():
             for width in sorted(set(widths)):
                 rows = [i for i, w in enumerate(widths) if w == width]
-                for start in range(0, len(rows), per_pass):
-                    chunk = rows[start:start + per_pass]
-                    arrays = pad_batch([encoded[i] for i in chunk] + [blank] * (MIN_ROWS - len(chunk)), width)
-                    tensors = [paddle.to_tensor(array) for array in arrays]
-                    out = fast(*tensors[:3], arrays[3]) if fast else self.network(*tensors).numpy()
+                for start in range(0, len(rows), PASS_ROWS):
+                    chunk = rows[start:start + PASS_ROWS]
+                    batch = pad_batch([encoded[i] for i in chunk] + [encoded[chunk[0]]] * (PASS_ROWS - len(chunk)),
+                                      width)
+                    tensors = [paddle.to_tensor(a) for a in batch]
+                    out = fast(*tensors[:3], batch[3]) if fast is not None else self.network(*tensors).numpy()
                     logits[chunk] = out[:len(chunk)]
-        return logits
+        return calibrated_positive_probs(logits, self.config.get("temperature", 1.0))
+
+    def create_gradio_app(self):
+        """The module's web page (PaddleHub's convention): reviews in, one per line; label, probability, chart out.
+
+        Returns a ``gradio.Blocks``; ``.launch()`` serves it alone, ``paddle-course app`` shows it
+        as its Sentiment tab.  The endpoint ``/sentiment`` takes the text and returns a status
+        line, the table (text, sentiment_key, positive_probs) and the chart.
+        """
+        from paddle_course.common.webui import import_gradio, offline_theme
+
+        gr = import_gradio()
+        with gr.Blocks(title="course_sentiment", theme=offline_theme(gr), analytics_enabled=False) as app:
+            gr.Markdown("### Chinese sentiment (course 3.2)\nType or paste reviews, **one per line**; the module "
+                        "reads each one as positive or negative. The chart labels each bar with its sentence.")
+            with gr.Row():
+                with gr.Column(scale=2):
+                    text = gr.Textbox(label="Reviews, one per line", lines=7, max_lines=30,
+                                      value="\n".join(DEMO_TEXTS), elem_id="sentiment-input")
+                    classify_button = gr.Button("Classify", variant="primary", elem_id="sentiment-classify")
+                with gr.Column(scale=3):
+                    status = gr.Markdown(elem_id="sentiment-status")
+                    table = gr.Dataframe(headers=["text", "sentiment_key", "positive_probs"],
+                                         datatype=["str", "str", "number"], label="Results", wrap=True,
+                                         interactive=False, elem_id="sentiment-table")
+            chart = gr.Plot(label="p(positive) per review", elem_id="sentiment-chart")
+            classify_button.click(self._classify_page, inputs=text, outputs=[status, table, chart],
+                                  api_name="sentiment")
+        return app
+
+    def _classify_page(self, text):
+        """The page's handler: ``(status, table rows, chart)``; a problem is a status line, not an error."""
+        from paddle_course.common.webui import done, page_figure, problem
+        from paddle_course.sentiment.draw import plot_probabilities
+
+        texts = [line.strip() for line in (text or "").splitlines() if line.strip()]
+        if not texts:
+            return problem("the box is empty: type or paste at least one review, one per line"), None, None
+        if len(texts) > MAX_PAGE_TEXTS:
+            return problem(f"{len(texts)} lines; the page classifies up to {MAX_PAGE_TEXTS} at once "
+                           "(`paddle-course sentiment predict` takes any number)"), None, None
+        results = self.sentiment_classify(texts=texts, batch_size=len(texts))
+        rows = [[r["text"], r["sentiment_key"], r["positive_probs"]] for r in results]
+        positive = sum(r["sentiment_label"] for r in results)
+        return (done(f"{len(results)} review(s): {positive} positive, {len(results) - positive} negative"),
+                rows, page_figure(plot_probabilities, results))
 
     @runnable
     def run_cmd(self, argvs):
