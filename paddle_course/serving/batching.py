@@ -13,9 +13,7 @@ answers the entries of one list independently::
 
 ``items`` is the keyword whose list gets one result per entry, in order; ``batch_size``
 (optional) a keyword that only changes the speed, which the server then sets to the
-number of entries in the call (at most ``max_batch_size``); ``when`` (optional) keyword
-values under which the promise holds (e.g. ``{"batch_size": 1}`` for a module whose texts
-are each run on their own only then); other requests are run alone.  Jobs waiting for such a
+number of entries in the call (at most ``max_batch_size``).  Jobs waiting for such a
 module whose other keywords are equal are merged into one call (entries concatenated, at
 most ``--max-texts``/``--max-images`` per call) and the returned list is split back.  The
 declaration is the module's promise that each entry's result does not depend on the other
@@ -33,7 +31,7 @@ import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from paddle_course.serving.protocol import RequestError, encode_reply
 
@@ -47,8 +45,6 @@ class BatchContract:
     items: str
     batch_size: str = None
     max_batch_size: int = None
-    when: dict = None  # keyword values under which the promise holds; other requests are not merged
-    defaults: dict = field(default=None, init=False)  # the serving method's defaults of the ``when`` keywords
 
     @classmethod
     def of(cls, module, signature):
@@ -60,25 +56,19 @@ class BatchContract:
             contract = cls(**declared)
         except TypeError as err:
             raise ValueError(f"{module.name}.serving_batch: {err}") from None
-        for key in (contract.items, contract.batch_size, *(contract.when or {})):
+        for key in (contract.items, contract.batch_size):
             if key is not None and key not in signature.parameters:
                 raise ValueError(f"{module.name}.serving_batch names {key!r}, which its serving method does not take")
-        object.__setattr__(contract, "defaults", {key: signature.parameters[key].default for key in contract.when or {}})
         return contract
 
     def group(self, kwargs):
         """The key under which jobs may share a call: the keywords besides the items, exactly
-        (``1``, ``1.0`` and ``true`` differ); None when the items are not a non-empty list or a
-        ``when`` condition does not hold."""
+        (``1``, ``1.0`` and ``true`` differ); None when the items are not a non-empty list."""
         entries = kwargs.get(self.items)
         if not isinstance(entries, list) or not entries:
             return None
-        for key, required in (self.when or {}).items():
-            if _exact(kwargs.get(key, self.defaults[key])) != _exact(required):
-                return None
         others = {key: value for key, value in kwargs.items() if key not in (self.items, self.batch_size)}
-        others.update(self.when or {})  # given or left to its default: the same call
-        return _exact(others)
+        return json.dumps(others, sort_keys=True)
 
     def merge(self, kwargs_list):
         """One call's keywords for several jobs of one group."""
@@ -292,11 +282,6 @@ class ModuleQueue:
         if self._task is not None:
             self._task.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
-
-
-def _exact(value):
-    """A JSON value as text in which ``1``, ``1.0`` and ``true`` differ (a missing default too)."""
-    return json.dumps(value, sort_keys=True, default=repr)
 
 
 def _error_reply(http_status, msg):
