@@ -156,14 +156,19 @@ def sentiment_module():
     return serving.load_module("course_sentiment")
 
 
-def test_sentiment_probabilities_do_not_depend_on_the_other_texts_to_the_last_bit(sentiment_module):
+@pytest.mark.parametrize("fast", [True, False], ids=["numpy inference path", "paddle forward"])
+def test_sentiment_probabilities_do_not_depend_on_the_other_texts_to_the_last_bit(sentiment_module, monkeypatch,
+                                                                                   fast):
     from paddle_course.sentiment.corpus import read_tsv, split_path
 
-    texts = [text for text, _ in read_tsv(split_path("dev"))[:120]]
+    if not fast:
+        monkeypatch.setattr(type(sentiment_module.network), "can_use_fast_logits", lambda self: False)
+    texts = [text for text, _ in read_tsv(split_path("dev"))[:160]] + ["好", "差评", "还行吧"]
     alone = np.array([sentiment_module._positive_probs([text], 1)[0] for text in texts])
-    for batch_size in (7, 64):
-        together = sentiment_module._positive_probs(texts, batch_size)
-        assert np.array_equal(alone, together), batch_size
+    order = np.random.default_rng(0).permutation(len(texts))
+    for batch_size in (1, 7, 64, 500):
+        together = sentiment_module._positive_probs([texts[i] for i in order], batch_size)
+        assert np.array_equal(alone[order], together), batch_size
 
 
 def test_served_sentiment_merges_clients_and_answers_each_as_if_alone(app_server, sentiment_module):
