@@ -127,9 +127,10 @@ class CoursePedestrian(paddle.nn.Layer):
         gr = import_gradio()
         detectors = {self.detector_name: self.detector}  # loaded once per page, shared read-only by its visitors
         with gr.Blocks(title="course_pedestrian", theme=offline_theme(gr), analytics_enabled=False) as app:
-            gr.Markdown("### Pedestrian detection (course 3.2)\nUpload a photo or click a sample. **hog** is "
-                        "OpenCV's people detector, made for photographs of standing people; **paddle** is the "
-                        "course's small CenterNet, trained on drawn street scenes like the samples.")
+            gr.Markdown("### Pedestrian detection (course 3.2)\nUpload a photo or click a sample. **photo** is "
+                        "an SSDLite-MobileNetV2 person detector for real photographs; **hog** is OpenCV's classic "
+                        "people detector; **paddle** is the course's small CenterNet, trained from scratch on "
+                        "drawn street scenes like the last samples.")
             with gr.Row():
                 with gr.Column(scale=2):
                     upload, picked = upload_with_samples(gr, sample_images(page_folder("course_pedestrian")),
