@@ -13,15 +13,14 @@ import numpy as np
 import paddle
 from paddlehub.module.module import moduleinfo, runnable, serving
 
-from paddle_course.sentiment.corpus import normalize_text
 from paddle_course.sentiment.demo import DEMO_TEXTS
 from paddle_course.sentiment.model import load_model
-from paddle_course.sentiment.predict import check_texts, format_results
+from paddle_course.sentiment.predict import calibrated_positive_probs, check_texts, format_results
 from paddle_course.sentiment.vocab import pad_batch
 
-#: Each text is padded to a multiple of this many characters (see ``CourseSentiment._positive_probs``):
-#: short texts then share one forward pass, and a forward pass costs about the same at 8 or 32.
-PAD_MULTIPLE = 32
+#: The shape of every forward pass of ``CourseSentiment._positive_probs``: rows, and the multiple of
+#: characters a width is rounded up to (equal shapes make a text's result independent of the others).
+PASS_ROWS, PAD_WIDTH = 16, 8
 
 MAX_PAGE_TEXTS = 50  # lines the web page classifies at once (the chart has one bar per line)
 
@@ -98,24 +97,30 @@ class CourseSentiment(paddle.nn.Layer):
     def _positive_probs(self, texts, batch_size):
         """``p(positive)`` of each text, the same to the last bit whatever other texts share the call.
 
-        The network masks padding, but a convolution over a wider batch adds up in another
-        order: float32 results then differ in the last bit, and now and then in the 4th decimal
-        a client sees.  So each text is padded to the next multiple of ``PAD_MULTIPLE``
-        characters and only texts of one width share a forward pass; the number of rows in a
-        pass does not change a row's result (``tests/test_serving.py`` checks both).
+        The network masks padding, but a matrix product of another shape may add up in another
+        order: float32 results then differ in the last bit, and now and then in the 4th decimal a
+        client sees. So every forward pass has the same shape: ``PASS_ROWS`` rows (a short pass is
+        filled with copies of its first text) and a width rounded up to a multiple of ``PAD_WIDTH``;
+        only texts of one width share a pass. ``batch_size`` is accepted for senta's API; the shape
+        rule decides the passes (``tests/test_serving_queues.py`` checks the promise).
         """
-        ids = [self.vocab.encode(normalize_text(text), self.config["max_len"]) for text in texts]
-        min_len = max(self.config["kernel_sizes"])
-        widths = [max(min_len, -(-len(row) // PAD_MULTIPLE) * PAD_MULTIPLE) for row in ids]
-        probs = np.empty(len(ids), dtype="float64")
+        import paddle
+
+        encoded = [self.vocab.encode(text) for text in texts]
+        widths = [-(-max(1, len(e[0])) // PAD_WIDTH) * PAD_WIDTH for e in encoded]
+        logits = np.empty((len(texts), 2), dtype="float64")
+        fast = self.network.fast_logits if self.network.can_use_fast_logits() else None
         with paddle.no_grad():
             for width in sorted(set(widths)):
                 rows = [i for i, w in enumerate(widths) if w == width]
-                for start in range(0, len(rows), batch_size):
-                    chunk = rows[start:start + batch_size]
-                    batch = paddle.to_tensor(pad_batch([ids[i] for i in chunk], width))
-                    probs[chunk] = paddle.nn.functional.softmax(self.network(batch), axis=1)[:, 1].numpy()
-        return probs
+                for start in range(0, len(rows), PASS_ROWS):
+                    chunk = rows[start:start + PASS_ROWS]
+                    batch = pad_batch([encoded[i] for i in chunk] + [encoded[chunk[0]]] * (PASS_ROWS - len(chunk)),
+                                      width)
+                    tensors = [paddle.to_tensor(a) for a in batch]
+                    out = fast(*tensors[:3], batch[3]) if fast is not None else self.network(*tensors).numpy()
+                    logits[chunk] = out[:len(chunk)]
+        return calibrated_positive_probs(logits, self.config.get("temperature", 1.0))
 
     def create_gradio_app(self):
         """The module's web page (PaddleHub's convention): reviews in, one per line; label, probability, chart out.
