@@ -243,12 +243,15 @@ def test_sentiment_chart_draws_the_sentences_in_chinese():
 def test_pedestrians_returns_boxes_and_the_modules_json(client, tmp_path):
     from paddle_course.detection.samples import sample_images
 
+    from paddle_course.common.hub import load_module
+    from paddle_course.common.images import read_image
+
     scene = next(path for path, caption in sample_images(tmp_path) if "drawn scene" in caption)
     status, drawn, result = client.predict(_file(scene), "paddle", 0.3, api_name="/detect_pedestrians")
     assert status.startswith("**Done:**") and "paddle detector" in status
     assert drawn and result["data"]
-    assert {"label", "confidence", "left", "top", "right", "bottom"} <= set(result["data"][0])
-    assert all(box["confidence"] >= 0.3 for box in result["data"])
+    module = load_module("course_pedestrian", detector="paddle")
+    assert result == module.object_detection(images=[read_image(scene)], score_thresh=0.3)[0]
 
 
 def _bad_uploads(tmp_path):
