@@ -166,6 +166,10 @@ def test_boston_two_trainings_at_once_do_not_mix(client, app):
     for label, (impl, _) in runs.items():
         alone = lesson.train(impl, None, epochs=8, batch_size=10, learning_rate=0.05, seed=3)
         assert f"train MSE {alone.train_mse:.5f}" in finals[label][1], (label, finals[label][1], alone.train_mse)
+        table = finals[label][2]  # the NumPy twin above the Paddle run, its weights within float32 of them
+        assert "| NumPy SGD b=10 |" in table
+        paddle_row = next(row for row in table.splitlines() if row.startswith("| Paddle"))
+        assert float(paddle_row.rstrip(" |").rsplit("|", 1)[1]) < 1e-5
 
 
 def test_boston_diverging_rate_shows_the_lessons_advice_not_a_traceback(client):
