@@ -166,6 +166,10 @@ def test_boston_two_trainings_at_once_do_not_mix(client, app):
     for label, (impl, _) in runs.items():
         alone = lesson.train(impl, None, epochs=8, batch_size=10, learning_rate=0.05, seed=3)
         assert f"train MSE {alone.train_mse:.5f}" in finals[label][1], (label, finals[label][1], alone.train_mse)
+        table = finals[label][2]  # the NumPy twin above the Paddle run, its weights within float32 of them
+        assert "| NumPy SGD b=10 |" in table
+        paddle_row = next(row for row in table.splitlines() if row.startswith("| Paddle"))
+        assert float(paddle_row.rstrip(" |").rsplit("|", 1)[1]) < 1e-5
 
 
 def test_boston_diverging_rate_shows_the_lessons_advice_not_a_traceback(client):
@@ -243,12 +247,15 @@ def test_sentiment_chart_draws_the_sentences_in_chinese():
 def test_pedestrians_returns_boxes_and_the_modules_json(client, tmp_path):
     from paddle_course.detection.samples import sample_images
 
+    from paddle_course.common.hub import load_module
+    from paddle_course.common.images import read_image
+
     scene = next(path for path, caption in sample_images(tmp_path) if "drawn scene" in caption)
     status, drawn, result = client.predict(_file(scene), "paddle", 0.3, api_name="/detect_pedestrians")
     assert status.startswith("**Done:**") and "paddle detector" in status
     assert drawn and result["data"]
-    assert {"label", "confidence", "left", "top", "right", "bottom"} <= set(result["data"][0])
-    assert all(box["confidence"] >= 0.3 for box in result["data"])
+    module = load_module("course_pedestrian", detector="paddle")
+    assert result == module.object_detection(images=[read_image(scene)], score_thresh=0.3)[0]
 
 
 def _bad_uploads(tmp_path):

@@ -123,7 +123,24 @@ def _finish(label, result, dataset, optimum, settings):
     status = done(f"{label}: {result.epochs} epochs in {result.seconds:.2f} s; train MSE {result.train_mse:.5f} = "
                   f"{result.train_mse / optimum.train_mse:.4f} x the least-squares optimum, test MSE "
                   f"{result.test_mse:.5f}; test houses off by {mae:.2f} thousand dollars on average")
-    return _curve(label, result.losses, settings, optimum), status, lesson.comparison_table([result, optimum]), figure
+    return (_curve(label, result.losses, settings, optimum), status,
+            lesson.comparison_table(_with_numpy_twin(result, dataset, settings) + [optimum]), figure)
+
+
+def _with_numpy_twin(result, dataset, settings):
+    """A Paddle run with, before it, the NumPy network trained the same way: the table's last column then
+    shows how far Paddle's weights are from NumPy's (course 1.5: the same model, the same numbers)."""
+    from paddle_course.boston import lesson
+    from paddle_course.boston.numpy_net import TrainingDiverged
+
+    if result.impl == "numpy":
+        return [result]
+    try:
+        twin = lesson.train("numpy", dataset, settings.epochs, settings.batch_size, settings.learning_rate,
+                            settings.seed, optimizer=settings.optimizer)
+    except TrainingDiverged:
+        return [result]
+    return [twin, result]
 
 
 def boston_tab(gr):

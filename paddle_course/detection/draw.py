@@ -22,6 +22,7 @@ def draw_detections(image, detections, colour=(0, 200, 0)):
         (width, height), baseline = cv2.getTextSize(label, FONT, scale, text_thickness)
         label_h = height + baseline + 4
         y0 = top - label_h if top - label_h >= 0 else top  # inside the box when it touches the top edge
-        cv2.rectangle(canvas, (left, y0), (left + width + 6, y0 + label_h), colour, cv2.FILLED)
-        cv2.putText(canvas, label, (left + 3, y0 + height + 2), FONT, scale, (0, 0, 0), text_thickness, cv2.LINE_AA)
+        x0 = max(0, min(left, image.shape[1] - width - 6))  # moved left when it would leave the image
+        cv2.rectangle(canvas, (x0, y0), (x0 + width + 6, y0 + label_h), colour, cv2.FILLED)
+        cv2.putText(canvas, label, (x0 + 3, y0 + height + 2), FONT, scale, (0, 0, 0), text_thickness, cv2.LINE_AA)
     return canvas

@@ -24,6 +24,8 @@ from paddle_course.detection.detectors import DEFAULT_DETECTOR, DETECTORS, load_
 from paddle_course.detection.draw import draw_detections
 from paddle_course.detection.predict import detect_images
 
+WEAK_SCORE = 0.2  # the web page also counts boxes from this score up to score_thresh (see _detect_page)
+
 
 @moduleinfo(
     name="course_pedestrian",
@@ -127,9 +129,10 @@ class CoursePedestrian(paddle.nn.Layer):
         gr = import_gradio()
         detectors = {self.detector_name: self.detector}  # loaded once per page, shared read-only by its visitors
         with gr.Blocks(title="course_pedestrian", theme=offline_theme(gr), analytics_enabled=False) as app:
-            gr.Markdown("### Pedestrian detection (course 3.2)\nUpload a photo or click a sample. **hog** is "
-                        "OpenCV's people detector, made for photographs of standing people; **paddle** is the "
-                        "course's small CenterNet, trained on drawn street scenes like the samples.")
+            gr.Markdown("### Pedestrian detection (course 3.2)\nUpload a photo or click a sample. **photo** is "
+                        "an SSDLite-MobileNetV2 person detector for real photographs; **hog** is OpenCV's classic "
+                        "people detector; **paddle** is the course's small CenterNet, trained from scratch on "
+                        "drawn street scenes like the last samples.")
             with gr.Row():
                 with gr.Column(scale=2):
                     upload, picked = upload_with_samples(gr, sample_images(page_folder("course_pedestrian")),
@@ -156,7 +159,6 @@ class CoursePedestrian(paddle.nn.Layer):
     def _detect_page(self, detectors, path, name, score_thresh):
         """The page's handler: ``(status, drawn RGB image, result)``; a bad upload is a status line."""
         from paddle_course.common.webui import UploadProblem, bgr_to_rgb, done, problem, read_uploaded_image
-        from paddle_course.detection.draw import draw_detections
 
         try:
             image = read_uploaded_image(path)
@@ -166,12 +168,18 @@ class CoursePedestrian(paddle.nn.Layer):
             return problem(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}"), None, None
         if name not in detectors:
             detectors[name] = load_detector(name)
-        found = detect_images(detectors[name], [image], ["upload"], float(score_thresh))[0]
-        count = len(found["data"])
-        message = f"{count} pedestrian(s) with score >= {score_thresh:g} ({name} detector)"
-        if count == 0:
-            message += "; try a lower score_thresh or the other detector"
-        return done(message), bgr_to_rgb(draw_detections(image, found["data"])), found
+        score_thresh = float(score_thresh)
+        low = min(score_thresh, WEAK_SCORE)  # the weaker boxes are counted, to show what the threshold hides
+        found = detect_images(detectors[name], [image], ["upload"], low)[0]
+        kept = [box for box in found["data"] if box["confidence"] >= score_thresh]
+        message = f"{len(kept)} pedestrian(s) with score >= {score_thresh:g} ({name} detector)"
+        if len(found["data"]) > len(kept):
+            message += (f"; {len(found['data']) - len(kept)} weaker box(es) between {low:g} and {score_thresh:g}: "
+                        "lower score_thresh to see them")
+        elif not kept:
+            message += "; try another detector"
+        result = {**found, "data": kept}  # object_detection's result at this score_thresh
+        return done(message), bgr_to_rgb(draw_detections(image, kept)), result
 
     @runnable
     def run_cmd(self, argvs):
