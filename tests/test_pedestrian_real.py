@@ -71,7 +71,8 @@ def test_finetune_pedestrian_reports_a_held_out_dev_split_and_the_forgetting_che
     assert main(["finetune", "pedestrian", "--train", str(voc), "--epochs", "1", "--batch-size", "2",
                  "--out", str(tmp_path / "ckpt"), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "dev   (  1 images)" in out and "other (  4 images)" in out
+    # the fine-tune report (common.finetune_report) names what each before/after was measured on
+    assert "1 dev images" in out and "4 other photos" in out and "base task" in out
     summary = __import__("json").loads((tmp_path / "ckpt" / "metrics.json").read_text())
     assert summary["train_images"] == 2 and summary["dev_images"] == 1
     assert 0 <= summary["dev_after"]["map50"] <= 1 and summary["other_before"]["images"] == 4
