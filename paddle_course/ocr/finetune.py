@@ -19,7 +19,7 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 
-from paddle_course.common.checkpoints import PARAMS_FILE, best_checkpoint_dir, load_weights
+from paddle_course.common.checkpoints import best_checkpoint_dir, load_weights
 from paddle_course.common.finetune_report import FinetuneReport, held_out_note, hold_out
 from paddle_course.common.images import read_image
 from paddle_course.common.inputs import existing_file, positive_int, positive_number
@@ -233,7 +233,7 @@ def _train(model, train_set, dev_set, trainer_dir, epochs, batch_size, lr, quiet
     started = time.time()
     train_keeping_best(trainer, train_set, dev_set, epochs=epochs, batch_size=batch_size,
                        log_interval=math.ceil(len(train_set) / batch_size), collate_fn=collate, quiet=quiet)
-    model.set_state_dict(load_weights(best_checkpoint_dir(trainer_dir) / PARAMS_FILE))
+    model.set_state_dict(load_weights(best_checkpoint_dir(trainer_dir)))
     model.eval()
     return trainer, time.time() - started
 

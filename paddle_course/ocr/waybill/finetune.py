@@ -134,7 +134,7 @@ def _train(labeller, examples, dev_rows, epochs, batch_size, learning_rate, chec
         train_keeping_best(trainer, WaybillDataset(examples, labeller.vocab), dev_items, epochs=epochs,
                            batch_size=batch_size, log_interval=max(1, len(examples) // batch_size // 4),
                            collate_fn=collate, quiet=quiet)
-        model.set_state_dict(load_weights(best_checkpoint_dir(folder) / "model.pdparams"))
+        model.set_state_dict(load_weights(best_checkpoint_dir(folder)))
     model.eval()
     return trainer
 
