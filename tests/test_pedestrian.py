@@ -238,7 +238,7 @@ def test_bad_images_are_clear_value_errors(module, tmp_path):
 def test_unknown_detector_and_missing_checkpoint_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown detector 'yolo'"):
         load_detector("yolo")
-    with pytest.raises(FileNotFoundError, match="no model.pdparams found"):
+    with pytest.raises(FileNotFoundError, match="no model.safetensors or model.pdparams found"):
         load_detector("paddle", tmp_path / "nothing")
 
 

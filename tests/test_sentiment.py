@@ -259,7 +259,7 @@ def test_serving_method_is_sentiment_classify(module):
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no model.pdparams"):
+    with pytest.raises(FileNotFoundError, match="no model.safetensors or model.pdparams found in it"):
         sentiment.load_model(tmp_path)
 
 
