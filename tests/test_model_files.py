@@ -453,3 +453,68 @@ def test_load_data_memory_is_bounded_on_a_large_file(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     grown, result_bytes = map(int, out.stdout.split()[-2:])
     assert grown < result_bytes + (64 << 20), (grown, result_bytes, size)
+
+
+def _hw05_with(tmp_path, tail):
+    """The teacher's hw05 copy with ``tail`` appended (a ``finetune`` that changes what the honest one wrote)."""
+    from paddle_course.grading.registry import load_assignment, reference_solution
+
+    source = reference_solution(load_assignment("hw05")[0]).read_text(encoding="utf-8") + tail
+    path = tmp_path / "solution.py"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_hw05_grader_accepts_a_checkpoint_written_as_safetensors(tmp_path):
+    """A learner whose trainer writes model.safetensors (the course's format) instead of model.pdparams."""
+    from paddle_course.grading import grade
+
+    path = _hw05_with(tmp_path, '''
+
+_honest_finetune = finetune
+
+
+def finetune(train_path, dev_path, out_dir, *args, **kwargs):
+    from safetensors.numpy import save_file
+    result = _honest_finetune(train_path, dev_path, out_dir, *args, **kwargs)
+    for folder in ("best_model", "epoch_1", "epoch_2"):
+        pdparams = os.path.join(str(out_dir), folder, "model.pdparams")
+        state = {k: v.numpy() for k, v in paddle.load(pdparams).items()}
+        save_file(state, os.path.join(str(out_dir), folder, "model.safetensors"))
+        os.remove(pdparams)
+    return result
+''')
+    report = grade("hw05", path, seed=2024)
+    assert report.score == 10, [(r.name, r.status, r.message[:200]) for r in report.checks]
+
+
+@pytest.mark.slow
+def test_hw05_grader_refuses_a_crafted_checkpoint_that_calls_os_system(tmp_path):
+    from paddle_course.grading import grade
+
+    marker = tmp_path / "PWNED"
+    path = _hw05_with(tmp_path, f'''
+
+class _Payload:
+    def __reduce__(self):
+        return (os.system, ("touch {marker}",))
+
+
+_honest_finetune = finetune
+
+
+def finetune(train_path, dev_path, out_dir, *args, **kwargs):
+    import pickle
+    result = _honest_finetune(train_path, dev_path, out_dir, *args, **kwargs)
+    for folder in ("best_model", "epoch_2"):
+        with open(os.path.join(str(out_dir), folder, "model.pdparams"), "wb") as file:
+            pickle.dump({{"fc.weight": _Payload()}}, file)
+    return result
+''')
+    report = grade("hw05", path, seed=2024)
+    result = report.result("finetune_returns_the_best_epoch")
+    assert result.status == "FAIL" and "not a plain weights file" in result.message
+    assert "posix.system" in result.message and "nothing in it was run" in result.message
+    assert report.score == 9
+    assert not marker.exists()
