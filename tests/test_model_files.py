@@ -306,6 +306,10 @@ def test_fine_tune_folders_keep_the_best_and_the_last_epochs(tmp_path):
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["best_epoch.json", "best_model", "epoch_4",
                                                                   "epoch_5"]
     assert not any(_is_pickle(p) for p in (tmp_path / "run").rglob("*") if p.is_file())
+    # best_model/ is loaded, never resumed from: weights only; an epoch also holds the optimizer's state
+    assert sorted(p.name for p in (tmp_path / "run" / "best_model").iterdir()) == ["model.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "run" / "epoch_5").iterdir()) == ["model.safetensors", "optimizer.json",
+                                                                              "optimizer.safetensors"]
     network = model_class()
     trainer = atomic_trainer()(network, paddle.optimizer.SGD(parameters=network.parameters()), use_vdl=False,
                                checkpoint_dir=str(tmp_path / "run"), keep_last_epochs=1)
