@@ -225,3 +225,17 @@ def test_checkpoints_write_no_pickle_and_prefer_safetensors_in_a_folder(tmp_path
     assert checkpoints.load_weights(tmp_path / "run")["w"].numpy().tolist() == [4.0]
     with pytest.raises(FileNotFoundError, match="no model.safetensors or model.pdparams found"):
         checkpoints.find_weights(tmp_path / "run" / "epoch_x")
+
+
+@pytest.mark.parametrize("text", ['[1, 2]', '{"values": {}}', '{"values": [], "groups": {}}',
+                                  '{"values": {}, "groups": {"master_weights": ["missing"]}}',
+                                  '{"values": {}, "groups": {"master_weights": "w"}}'])
+def test_an_optimizer_json_that_does_not_fit_is_named(tmp_path, text):
+    import paddle
+
+    from paddle_course.common.checkpoints import load_optimizer_state, save_optimizer_state
+
+    save_optimizer_state({"m": paddle.to_tensor([1.0])}, tmp_path)
+    (tmp_path / "optimizer.json").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="optimizer.json: not an optimizer.json written by the course"):
+        load_optimizer_state(tmp_path)

@@ -146,12 +146,23 @@ def save_optimizer_state(state_dict, folder):
     return folder / OPTIMIZER_FILE
 
 
-def _read_optimizer_values(path):
+def _read_optimizer_values(path, tensor_names):
+    """``(values, groups)`` of ``optimizer.json``, checked against the tensors of ``optimizer.safetensors``."""
     try:
-        values = json.loads(Path(path).read_text(encoding="utf-8"))
-        return values["values"], values["groups"]
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        values, groups = record["values"], record["groups"]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{path}: not an optimizer.json written by the course ({error})") from None
+        raise ValueError(f"{path}: not an optimizer.json written by the course ({type(error).__name__}: {error})") \
+            from None
+    if not isinstance(values, dict) or not isinstance(groups, dict) or not all(
+            isinstance(names, list) and all(isinstance(name, str) for name in names) for names in groups.values()):
+        raise ValueError(f"{path}: not an optimizer.json written by the course (no dict of values and groups)")
+    missing = {f"{outer}{_GROUP_SEPARATOR}{name}" for outer, names in groups.items() for name in names}
+    missing -= set(tensor_names)
+    if missing:
+        raise ValueError(f"{path}: not an optimizer.json written by the course, or not the one of the "
+                         f"{OPTIMIZER_FILE} beside it (which has no {sorted(missing)[0]!r})")
+    return values, groups
 
 
 def load_optimizer_state(folder):
@@ -167,7 +178,7 @@ def load_optimizer_state(folder):
     folder = Path(folder)
     if (folder / OPTIMIZER_FILE).is_file():
         tensors = safe_weights.load_state(folder / OPTIMIZER_FILE)
-        values, groups = _read_optimizer_values(folder / OPTIMIZER_VALUES_FILE)
+        values, groups = _read_optimizer_values(folder / OPTIMIZER_VALUES_FILE, tensors)
         state = dict(values)
         for outer, names in groups.items():
             state[outer] = {name: paddle.to_tensor(tensors.pop(f"{outer}{_GROUP_SEPARATOR}{name}")) for name in names}
