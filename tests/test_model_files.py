@@ -138,6 +138,19 @@ def test_ocr_checkpoint_refuses_a_crafted_weights_file(tmp_path, marker, payload
     assert not marker.exists()
 
 
+def test_waybill_labeller_refuses_a_crafted_weights_file(tmp_path, marker, payload):
+    from paddle_course.ocr.waybill.predict import ASSETS, WaybillLabeller
+
+    folder = tmp_path / "wb_model"  # a model folder as `finetune waybill --out` writes, with model.pdparams
+    folder.mkdir()
+    for name in ("config.json", "vocab.jsonl"):
+        (folder / name).write_bytes((Path(ASSETS) / name).read_bytes())
+    _crafted(folder / "model.pdparams", marker, payload=payload, around=lambda p: {"crf.transitions": p})
+    with pytest.raises(UnsafeWeightsError, match="model.pdparams.*nothing in it was run"):
+        WaybillLabeller(folder)
+    assert not marker.exists()
+
+
 def test_finetune_init_refuses_a_crafted_file_before_writing_anything(tmp_path, marker, payload, capsys):
     from paddle_course.cli import main
 
