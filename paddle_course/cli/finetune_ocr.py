@@ -47,7 +47,8 @@ def register(task_subparsers):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     parser.add_argument("--out", type=Path, required=True,
-                        help="checkpoint folder: model.safetensors + crnn_config.json (hub.Trainer's epochs in OUT/trainer)")
+                        help="checkpoint folder: model.safetensors + crnn_config.json (hub.Trainer's epochs in "
+                        "OUT/trainer)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", default=None, help="start from this checkpoint instead of the shipped base CRNN")
     parser.add_argument("--from-scratch", action="store_true", help="start from random weights")

@@ -100,7 +100,8 @@ def load_state(checkpoint):
 
 
 def load_weights(path):
-    """The state dict (paddle Tensors) of a weights file, or of the folder :func:`find_weights` searches; code refused."""
+    """The state dict (paddle Tensors) of a weights file, or of the folder :func:`find_weights` searches;
+    code refused."""
     return safe_weights.to_paddle(safe_weights.load_state(find_weights(path)))
 
 

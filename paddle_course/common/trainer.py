@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import time
-import warnings
 from collections import defaultdict
 
 from paddle_course.common import parallel
@@ -150,9 +149,9 @@ def atomic_trainer():
       in place.  Here each of those folders holds ``model.safetensors`` (the weights), and each
       ``epoch_N/`` also ``optimizer.safetensors`` (the optimizer's tensors) and ``optimizer.json``
       (the rest of its state: the LR scheduler's numbers) to resume from; the best metrics go to
-      ``best_epoch.json`` with the epoch they are from; nothing written can carry code.  Each folder is written next to its
-      final name and renamed into place, the JSON likewise: a crash leaves the previous
-      checkpoint intact.
+      ``best_epoch.json`` with the epoch they are from; nothing written can carry code.  Each
+      folder is written next to its final name and renamed into place, the JSON likewise: a
+      crash leaves the previous checkpoint intact.
     * Resuming a folder (hub.Trainer's ``_load_checkpoint``) reads those files, or, in a
       folder written by PaddleHub's own hub.Trainer or an older course version,
       ``epoch_N/model.pdparams``, ``model.pdopt`` and ``metrics.pkl`` through the restricted

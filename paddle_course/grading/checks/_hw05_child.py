@@ -2,8 +2,9 @@
 
 Files are written into the child's private folder (paths here are the child's, not this
 machine's); the learner's model is driven through :mod:`paddle_course.grading.remote`; its
-checkpoint (``model.pdparams`` from PaddleHub's hub.Trainer, or ``model.safetensors``) comes back as
-bytes and is read by :mod:`paddle_course.common.safe_weights`, never unpickled as it is.  The shipped model's own answers are computed here, with Paddle.
+checkpoint (``model.pdparams`` from PaddleHub's hub.Trainer, or ``model.safetensors``) comes back
+as bytes and is read by :mod:`paddle_course.common.safe_weights`, never unpickled as it is.  The
+shipped model's own answers are computed here, with Paddle.
 """
 from pathlib import PurePosixPath
 
