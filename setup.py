@@ -42,6 +42,8 @@ setup(
     include_package_data=True,
     package_data={"paddle_course": ["hub_modules/*/*", "hub_modules/*/assets/*", "hub_modules/*/assets/*/*",
                                     "ocr/waybill/assets/*", "common/fonts/*"]},
+    # weights ship as .safetensors; a pickle (paddle.save's .pdparams/.pdopt, .pkl) can carry code: never shipped
+    exclude_package_data={"paddle_course": ["**/*.pdparams", "**/*.pdopt", "**/*.pkl", "**/*.pickle"]},
     # homework/solutions holds the teacher's copies: in the repository, not in a learner's install
     data_files=_tree("data") + _tree("homework", exclude=("solutions",)),
     install_requires=[

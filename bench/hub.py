@@ -201,12 +201,12 @@ def bench_line_recognizers(table, quick):
     noisy DejaVu Serif digit lines, a font the base CRNN never saw (what ``finetune ocr`` is for)."""
     import random
 
-    from paddle_course.ocr.crnn import BASE_CHECKPOINT, PaddleLineRecognizer
+    from paddle_course.ocr.crnn import BASE_CHECKPOINT, PARAMS_NAME, PaddleLineRecognizer
     from paddle_course.ocr.engine import engine
     from paddle_course.ocr.lines import digits_line, held_out_crops, render_line
     from paddle_course.ocr.metrics import char_accuracy
 
-    if not (BASE_CHECKPOINT / "model.pdparams").is_file():
+    if not (BASE_CHECKPOINT / PARAMS_NAME).is_file():
         table.missing("OCR line recognition, base CRNN vs PP-OCRv4", "assets/crnn_base not in this checkout")
         return
     n = 100 if quick else 300

@@ -2,6 +2,8 @@
 import paddle
 import pytest
 
+from paddle_course.common import trainer as trainer_module
+from paddle_course.common.safe_weights import load_state
 from paddle_course.common.trainer import atomic_trainer
 
 
@@ -11,26 +13,24 @@ def test_an_interrupted_checkpoint_save_keeps_the_previous_one(tmp_path, monkeyp
     trainer = atomic_trainer()(model, optimizer, use_vdl=False, checkpoint_dir=str(tmp_path))
     epoch_dir = tmp_path / "epoch_1"
     trainer.save_model(str(epoch_dir))
-    saved = paddle.load(str(epoch_dir / "model.pdparams"))
+    saved = load_state(epoch_dir / "model.safetensors")
 
     with paddle.no_grad():
         model.weight.set_value(model.weight + 1.0)
-    real_save = paddle.save
 
-    def save_then_fail(obj, path, *args, **kwargs):
-        if str(path).endswith(".pdopt"):
-            raise OSError("disk full")  # the crash comes after model.pdparams was written
-        return real_save(obj, path, *args, **kwargs)
+    def fail(*args, **kwargs):
+        raise OSError("disk full")  # the crash comes after model.safetensors was written
 
-    monkeypatch.setattr(paddle, "save", save_then_fail)
+    monkeypatch.setattr(trainer_module, "save_optimizer_state", fail)
     with pytest.raises(OSError, match="disk full"):
         trainer.save_model(str(epoch_dir))
     monkeypatch.undo()
 
-    again = paddle.load(str(epoch_dir / "model.pdparams"))
-    assert (again["weight"].numpy() == saved["weight"].numpy()).all()
+    again = load_state(epoch_dir / "model.safetensors")
+    assert (again["weight"] == saved["weight"]).all()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["epoch_1"]  # no half-written folder left
-    assert sorted(p.name for p in epoch_dir.iterdir()) == ["model.pdopt", "model.pdparams"]
+    assert sorted(p.name for p in epoch_dir.iterdir()) == ["model.safetensors", "optimizer.json",
+                                                            "optimizer.safetensors"]
 
 
 def test_the_trainer_class_is_shared():

@@ -277,7 +277,7 @@ def test_shipped_base_crnn_reads_the_held_out_rendered_lines():
     from paddle_course.ocr.lines import held_out_crops
     from paddle_course.ocr.metrics import line_metrics
 
-    assert (BASE_CHECKPOINT / "model.pdparams").stat().st_size < 3 * 2**20
+    assert (BASE_CHECKPOINT / "model.safetensors").stat().st_size < 3 * 2**20
     model = CRNNRecognizer.load(BASE_CHECKPOINT)
     held = held_out_crops(300)
     read = model.read([prepare_line_image(crop) for crop, _ in held])
@@ -314,7 +314,7 @@ def test_tiny_finetune_writes_a_checkpoint_the_module_loads(tmp_path):
     dev = write_rendered_dataset(tmp_path / "dev", n=32, seed=2, font_style="serif", kind="digits", noisy=True)
     result = finetune(train, dev, out_dir=tmp_path / "ckpt", init=BASE_CHECKPOINT, epochs=2, batch_size=16, lr=1e-3,
                       seed=0, quiet=True)
-    assert (tmp_path / "ckpt" / "model.pdparams").is_file()
+    assert (tmp_path / "ckpt" / "model.safetensors").is_file()
     assert 0 <= result["after"]["acc"] <= 1 and result["after"]["lines"] == 32
     assert result["after"]["acc"] >= result["before"]["acc"] + 0.2, result
     assert result["after"]["char_acc"] > result["before"]["char_acc"], result

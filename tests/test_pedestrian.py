@@ -165,7 +165,7 @@ def test_shipped_paddle_detector_reaches_the_reported_map_on_fresh_scenes():
 
 
 def test_shipped_weights_are_small():
-    assert (MODULE_DIR / "assets" / "pedestrian_centernet.pdparams").stat().st_size < 3 * 2 ** 20
+    assert (MODULE_DIR / "assets" / "pedestrian_centernet.safetensors").stat().st_size < 3 * 2 ** 20
 
 
 # --------------------------------------------------------------------------- the PaddleHub module
@@ -238,7 +238,7 @@ def test_bad_images_are_clear_value_errors(module, tmp_path):
 def test_unknown_detector_and_missing_checkpoint_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown detector 'yolo'"):
         load_detector("yolo")
-    with pytest.raises(FileNotFoundError, match="no model.pdparams found"):
+    with pytest.raises(FileNotFoundError, match="no model.safetensors or model.pdparams found"):
         load_detector("paddle", tmp_path / "nothing")
 
 
@@ -303,8 +303,8 @@ def test_tiny_finetune_produces_a_checkpoint_that_loads(small_voc, tmp_path, sce
     from paddle_course.detection.finetune import finetune
 
     summary = finetune(small_voc, epochs=1, batch_size=4, lr=1e-4, out_dir=tmp_path / "ckpt", seed=0, quiet=True)
-    assert (tmp_path / "ckpt" / "epoch_1" / "model.pdparams").is_file()
-    assert (tmp_path / "ckpt" / "best_model" / "model.pdparams").is_file()
+    assert (tmp_path / "ckpt" / "epoch_1" / "model.safetensors").is_file()
+    assert (tmp_path / "ckpt" / "best_model" / "model.safetensors").is_file()
     assert 0 <= summary["dev_map50"] <= 1
     assert json.loads((tmp_path / "ckpt" / "metrics.json").read_text())["epochs"] == 1
     tuned = hub.Module(directory=str(MODULE_DIR), detector="paddle", checkpoint=str(tmp_path / "ckpt"))
@@ -333,7 +333,7 @@ def test_hub_install_then_module_by_name_and_hub_run(tmp_path, scene):
     subprocess.run([str(hub_cli), "install", str(MODULE_DIR)], env=env, check=True, capture_output=True,
                    timeout=300)
     installed = tmp_path / "hub_home" / "modules" / "course_pedestrian"
-    assert (installed / "assets" / "pedestrian_centernet.pdparams").is_file()
+    assert (installed / "assets" / "pedestrian_centernet.safetensors").is_file()
     image_path = tmp_path / "scene.jpg"
     cv2.imwrite(str(image_path), scene[0])
     code = ("import json, paddlehub as hub\n"

@@ -173,3 +173,69 @@ def test_bad_input_gets_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="numbers only"):
         save_state({"w": np.array(["a"], dtype=object)}, tmp_path / "model.npz")
     assert load_pickled_state(pickle.dumps({"w": np.ones(2)}))["w"].shape == (2,)
+
+
+def test_an_optimizer_state_round_trips_as_safetensors_and_json(tmp_path):
+    import json
+
+    import paddle
+
+    from paddle_course.common.checkpoints import load_optimizer_state, save_optimizer_state
+
+    state = {"w_moment1_0": paddle.to_tensor([[1.0, 2.0]]), "w_beta1_pow_acc_0": paddle.to_tensor([0.9]),
+             "master_weights": {"w": paddle.to_tensor([3.0], dtype="float32")},
+             "LR_Scheduler": {"last_epoch": 4, "last_lr": float("inf"), "name": "x", "gammas": (0.1, 0.5)},
+             "step": np.int64(7)}
+    save_optimizer_state(state, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["optimizer.json", "optimizer.safetensors"]
+    assert set(load_state(tmp_path / "optimizer.safetensors")) == {"w_moment1_0", "w_beta1_pow_acc_0",
+                                                                  "master_weights/w"}
+    assert json.loads((tmp_path / "optimizer.json").read_text())["groups"] == {"master_weights": ["w"]}
+    loaded = load_optimizer_state(tmp_path)
+    assert sorted(loaded) == sorted(state)
+    np.testing.assert_array_equal(loaded["w_moment1_0"].numpy(), [[1.0, 2.0]])
+    np.testing.assert_array_equal(loaded["master_weights"]["w"].numpy(), [3.0])
+    assert loaded["LR_Scheduler"] == {"last_epoch": 4, "last_lr": float("inf"), "name": "x", "gammas": [0.1, 0.5]}
+    assert loaded["step"] == 7
+    with pytest.raises(ValueError, match="neither safetensors nor JSON"):
+        save_optimizer_state({"f": len}, tmp_path / "other")
+    with pytest.raises(FileNotFoundError, match="optimizer.safetensors"):
+        load_optimizer_state(tmp_path / "missing")
+
+
+def test_checkpoints_write_no_pickle_and_prefer_safetensors_in_a_folder(tmp_path):
+    import paddle
+
+    from paddle_course.common import checkpoints
+
+    with pytest.raises(ValueError, match="cannot hold code"):
+        checkpoints.save_state({"w": np.ones(2)}, tmp_path / "model.pdparams")
+    old = tmp_path / "run" / "epoch_3"
+    old.mkdir(parents=True)
+    paddle.save({"w": paddle.to_tensor([1.0])}, str(old / "model.pdparams"))  # an old folder: still found, read safely
+    assert checkpoints.find_weights(tmp_path / "run") == old / "model.pdparams"
+    assert checkpoints.best_checkpoint_dir(tmp_path / "run") == old
+    new = tmp_path / "run" / "epoch_4"
+    checkpoints.save_state({"w": np.array([2.0])}, new / "model.safetensors")
+    assert checkpoints.latest_epoch_dir(tmp_path / "run") == new
+    best = tmp_path / "run" / "best_model"
+    paddle.save({"w": paddle.to_tensor([3.0])}, str(best / "model.pdparams"))
+    checkpoints.save_state({"w": np.array([4.0])}, best / "model.safetensors")
+    assert checkpoints.find_weights(tmp_path / "run") == best / "model.safetensors"
+    assert checkpoints.load_weights(tmp_path / "run")["w"].numpy().tolist() == [4.0]
+    with pytest.raises(FileNotFoundError, match="no model.safetensors or model.pdparams found"):
+        checkpoints.find_weights(tmp_path / "run" / "epoch_x")
+
+
+@pytest.mark.parametrize("text", ['[1, 2]', '{"values": {}}', '{"values": [], "groups": {}}',
+                                  '{"values": {}, "groups": {"master_weights": ["missing"]}}',
+                                  '{"values": {}, "groups": {"master_weights": "w"}}'])
+def test_an_optimizer_json_that_does_not_fit_is_named(tmp_path, text):
+    import paddle
+
+    from paddle_course.common.checkpoints import load_optimizer_state, save_optimizer_state
+
+    save_optimizer_state({"m": paddle.to_tensor([1.0])}, tmp_path)
+    (tmp_path / "optimizer.json").write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="optimizer.json: not an optimizer.json written by the course"):
+        load_optimizer_state(tmp_path)

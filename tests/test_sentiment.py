@@ -259,7 +259,7 @@ def test_serving_method_is_sentiment_classify(module):
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no model.pdparams"):
+    with pytest.raises(FileNotFoundError, match="no model.safetensors or model.pdparams found in it"):
         sentiment.load_model(tmp_path)
 
 
@@ -319,8 +319,8 @@ def test_finetune_checkpoint_loads_back_into_the_module(small_tsvs, tmp_path):
     train, dev = small_tsvs
     result = finetune(train, dev, out_dir=tmp_path / "ckpt", epochs=1, batch_size=32, lr=5e-4, seed=3, quiet=True)
     assert 0.5 <= result["best_dev_accuracy"] <= 1.0
-    assert (tmp_path / "ckpt" / "best_model" / "model.pdparams").is_file()
-    assert (tmp_path / "ckpt" / "epoch_1" / "model.pdparams").is_file()
+    assert (tmp_path / "ckpt" / "best_model" / "model.safetensors").is_file()
+    assert (tmp_path / "ckpt" / "epoch_1" / "model.safetensors").is_file()
     tuned = hub.Module(directory=str(MODULE_DIR), checkpoint=str(tmp_path / "ckpt"))
     tuned_weights = tuned.network.state_dict()["fc.weight"].numpy()
     shipped_weights = _state(MODULE_DIR / "assets")["fc.weight"]

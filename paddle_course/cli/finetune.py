@@ -2,11 +2,20 @@
 
 Each task's subcommand lives in ``paddle_course.cli.finetune_<task>`` and calls the
 ``finetune`` module of the task's package (course 3.3): ``paddle_course.sentiment.finetune``,
-``paddle_course.detection.finetune``, ``paddle_course.ocr.finetune``.
+``paddle_course.detection.finetune``, ``paddle_course.ocr.finetune``.  The options every task
+shares are added here (``--keep-epochs``).
 """
 import importlib
 
 TASKS = ("sentiment", "pedestrian", "ocr", "waybill")
+KEEP_EPOCHS = 2  # common.trainer.KEEP_LAST_EPOCHS (not imported: --help stays free of PaddleHub)
+
+
+def keep_epochs(args):
+    """``--keep-epochs``, checked: an integer >= 0."""
+    from paddle_course.common.inputs import non_negative_int
+
+    return non_negative_int("--keep-epochs", args.keep_epochs)
 
 
 def register(subparsers):
@@ -27,3 +36,8 @@ def register(subparsers):
                 raise
             continue
         module.register(tasks)
+    for task_parser in tasks.choices.values():
+        task_parser.add_argument(
+            "--keep-epochs", type=int, default=KEEP_EPOCHS, metavar="N",
+            help=f"keep best_model/ and the last N epoch_N/ folders of the checkpoint folder (default {KEEP_EPOCHS}; "
+            "0: best_model/ only, the folder can then not be resumed)")

@@ -1,6 +1,7 @@
 """``paddle-course finetune ocr``: fine-tune the CRNN recognizer on image<TAB>text list files."""
 from pathlib import Path
 
+from paddle_course.cli.finetune import keep_epochs
 from paddle_course.common.inputs import existing_file, positive_int, positive_number
 
 
@@ -13,6 +14,7 @@ def _finetune(args):
     positive_int("--epochs", args.epochs)
     positive_int("--batch-size", args.batch_size)
     positive_number("--lr", args.lr)
+    keep_epochs(args)
     if args.base_mix < 0:
         raise ValueError(f"--base-mix must be 0 or more, got {args.base_mix}")
     from paddle_course.ocr.finetune import finetune
@@ -20,7 +22,7 @@ def _finetune(args):
     result = finetune(args.train, args.dev, out_dir=args.out,
                       init=None if args.from_scratch else (args.init or "shipped"), epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, quiet=args.quiet,
-                      base_mix=args.base_mix)
+                      base_mix=args.base_mix, keep_epochs=args.keep_epochs)
     print("\n".join(result["report"].lines()))
 
 
@@ -45,7 +47,8 @@ def register(task_subparsers):
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     parser.add_argument("--out", type=Path, required=True,
-                        help="checkpoint folder: model.pdparams + crnn_config.json (hub.Trainer's epochs in OUT/trainer)")
+                        help="checkpoint folder: model.safetensors + crnn_config.json (hub.Trainer's epochs in "
+                        "OUT/trainer)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", default=None, help="start from this checkpoint instead of the shipped base CRNN")
     parser.add_argument("--from-scratch", action="store_true", help="start from random weights")

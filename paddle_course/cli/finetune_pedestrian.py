@@ -1,6 +1,7 @@
 """``paddle-course finetune pedestrian``: fine-tune a course_pedestrian detector with hub.Trainer."""
 from pathlib import Path
 
+from paddle_course.cli.finetune import keep_epochs
 from paddle_course.common.inputs import existing_dir, positive_int, positive_number
 
 
@@ -52,6 +53,7 @@ def _check(args):
         positive_number("--lr", args.lr)
     if args.base_mix < 0:
         raise ValueError(f"--base-mix must be 0 or more, got {args.base_mix}")
+    keep_epochs(args)
     if args.detector == "photo" and args.from_scratch:
         raise ValueError("--from-scratch is for --detector paddle: the photo detector is only fine-tuned")
 
@@ -64,7 +66,7 @@ def _finetune(args):
 
     summary = finetune(args.train, args.dev, out_dir=args.out, init=None if args.from_scratch else "shipped",
                        epochs=args.epochs or 10, batch_size=args.batch_size or 16, lr=args.lr or 2e-3,
-                       seed=args.seed, quiet=args.quiet, base_mix=args.base_mix)
+                       seed=args.seed, quiet=args.quiet, base_mix=args.base_mix, keep_epochs=args.keep_epochs)
     print("\n".join(summary["report"].lines()))
     return 0
 
@@ -74,7 +76,7 @@ def _finetune_photo(args):
 
     summary = finetune_photo(args.train, args.dev, out_dir=args.out, other=None if args.other == "none" else args.other,
                              epochs=args.epochs or 8, batch_size=args.batch_size or 4, lr=args.lr or 5e-5,
-                             seed=args.seed, quiet=args.quiet)
+                             seed=args.seed, quiet=args.quiet, keep_epochs=args.keep_epochs)
     if summary.get("report") is not None:
         print("\n".join(summary["report"].lines()))
         return 0

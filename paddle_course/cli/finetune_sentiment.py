@@ -1,6 +1,7 @@
 """``paddle-course finetune sentiment``: fine-tune course_sentiment on your own text<TAB>label files."""
 from pathlib import Path
 
+from paddle_course.cli.finetune import keep_epochs
 from paddle_course.common.inputs import existing_file, positive_int, positive_number
 
 TSV = "TSV file (lines text<TAB>label)"
@@ -23,13 +24,15 @@ def _finetune(args):
     positive_int("--batch-size", args.batch_size)
     positive_number("--lr", args.lr)
     positive_int("--log-interval", args.log_interval)
+    keep_epochs(args)
     if args.base_mix < 0:
         raise ValueError(f"--base-mix must be 0 or more, got {args.base_mix}")
     from paddle_course.sentiment.finetune import finetune
 
     result = finetune(args.train, args.dev, out_dir=args.out, init=args.init or "shipped", epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, seed=args.seed, quiet=args.quiet,
-                      log_interval=args.log_interval, distributed=args.distributed, base_mix=args.base_mix)
+                      log_interval=args.log_interval, distributed=args.distributed, base_mix=args.base_mix,
+                      keep_epochs=args.keep_epochs)
     if result["report"] is not None:  # rank 0 of a data-parallel run reports
         print("\n".join(result["report"].lines()))
 

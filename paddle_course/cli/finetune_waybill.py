@@ -1,6 +1,7 @@
 """``paddle-course finetune waybill``: fine-tune the waybill labeller on JSONL (text + name/phone/address)."""
 from pathlib import Path
 
+from paddle_course.cli.finetune import keep_epochs
 from paddle_course.common.inputs import existing_file, positive_int, positive_number
 
 
@@ -11,12 +12,14 @@ def _finetune(args):
     positive_int("--epochs", args.epochs)
     positive_int("--batch-size", args.batch_size)
     positive_number("--lr", args.lr)
+    keep_epochs(args)
     if args.base_mix < 0:
         raise ValueError(f"--base-mix must be 0 or more, got {args.base_mix}")
     from paddle_course.ocr.waybill.finetune import finetune
 
     result = finetune(args.train, args.dev, out_dir=args.out, epochs=args.epochs, batch_size=args.batch_size,
-                      learning_rate=args.lr, seed=args.seed, base_mix=args.base_mix, quiet=args.quiet)
+                      learning_rate=args.lr, seed=args.seed, base_mix=args.base_mix, quiet=args.quiet,
+                      keep_epochs=args.keep_epochs)
     print("\n".join(result["report"].lines()))
     for when in ("before", "after"):
         acc = result[when]

@@ -9,8 +9,9 @@ importing this package imports none of its modules: each one is imported where i
 * ``plots``       -- matplotlib without a screen, and the fonts the figures use (Chinese included)
 * ``webui``       -- what the web pages share: Gradio imported offline, uploads checked, problems as sentences
 * ``images``      -- read, check, decode (base64), encode and save images: one set of rules
-* ``checkpoints`` -- find ``model.pdparams`` (a file, a folder, ``best_model/``, ``epoch_N/``); load without
-                    running code (through ``safe_weights``); save atomically
+* ``checkpoints`` -- find the weights (``model.safetensors``, an old ``model.pdparams``; a file, a folder,
+                    ``best_model/``, ``epoch_N/``); load without running code (through ``safe_weights``);
+                    save weights and optimizer state atomically as safetensors + JSON
 * ``safe_weights`` -- safetensors/npz weights, and the restricted unpickler for user-given pickles
 * ``seeding``     -- one call seeds Python, NumPy and Paddle
 * ``parallel``    -- data-parallel plumbing: ranks, per-process batches, gradient averaging, dropout replay

@@ -58,6 +58,13 @@ def positive_int(name, value):
     return value
 
 
+def non_negative_int(name, value):
+    """``value`` if it is an integer >= 0; else a ValueError naming the option."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be 0 or a positive integer, got {value!r}")
+    return value
+
+
 def positive_number(name, value):
     """``value`` if it is a finite number > 0; else a ValueError naming the option."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):

@@ -1,7 +1,8 @@
 """``hub.Trainer`` made safe and honest for the course's fine-tunes (course 3.3, PaddleHub's Fine-tune API).
 
-* :func:`atomic_trainer` -- ``hub.Trainer`` whose checkpoints are written atomically, read
-  back on resume without running code, and pruned to the best and the last few epochs; and
+* :func:`atomic_trainer` -- ``hub.Trainer`` whose checkpoints are written atomically in
+  formats that cannot carry code (safetensors and JSON, never a pickle), read back on resume
+  without running code, and pruned to the best and the last few epochs; and
   which, given a ``dev_metric``, chooses the best epoch on the exact metric of the whole dev
   set, counts the starting weights as epoch 0 (a fine-tune never keeps weights that are worse
   on dev than where it started), and says what it resumes from instead of PaddleHub's
@@ -18,43 +19,56 @@ import contextlib
 import functools
 import json
 import os
-import pickle
 import shutil
 import time
-import warnings
+from collections import defaultdict
 
 from paddle_course.common import parallel
-from paddle_course.common.checkpoints import load_metrics, load_optimizer_state, load_weights
+from paddle_course.common.checkpoints import (PARAMS_FILE, load_metrics, load_optimizer_state, load_weights,
+                                              save_optimizer_state, weights_in)
 from paddle_course.common.fileio import atomic_dir, atomic_path
 
 KEEP_LAST_EPOCHS = 2
-BEST_EPOCH_FILE = "best_epoch.json"  # next to hub.Trainer's metrics.pkl: which epoch best_model/ is
+BEST_EPOCH_FILE = "best_epoch.json"  # hub.Trainer's metrics.pkl as JSON, and which epoch best_model/ is
+LEGACY_METRICS_FILE = "metrics.pkl"  # what hub.Trainer (and the course before) pickled: read safely, never written
 
 
 class _CourseTrainerSteps:
     """What :func:`atomic_trainer` adds to ``hub.Trainer`` (a mixin: defined without importing PaddleHub)."""
 
     def __init__(self, model, optimizer, *args, dev_metric=None, keep_last_epochs=KEEP_LAST_EPOCHS, **kwargs):
-        if keep_last_epochs is not None and keep_last_epochs < 1:
-            raise ValueError(f"keep_last_epochs must be at least 1 (the folder resumes from the last), "
-                             f"got {keep_last_epochs}")
+        if keep_last_epochs is not None and (isinstance(keep_last_epochs, bool) or not isinstance(keep_last_epochs, int)
+                                             or keep_last_epochs < 0):
+            raise ValueError(f"keep_last_epochs must be 0 (only best_model/) or more, or None (every epoch), "
+                             f"got {keep_last_epochs!r}")
         self.keep_last_epochs = keep_last_epochs
         self.dev_metric, self.best_epoch, self.dev_history = dev_metric, None, []
         super().__init__(model, optimizer, *args, **kwargs)
 
     def load_model(self, load_dir):
-        self.model.set_state_dict(load_weights(os.path.join(load_dir, "model.pdparams")))
-        self.optimizer.set_state_dict(load_optimizer_state(os.path.join(load_dir, "model.pdopt")))
+        weights = weights_in(load_dir)
+        if weights is None:
+            raise FileNotFoundError(f"{load_dir}: no {PARAMS_FILE} (nor an old model.pdparams) to resume from")
+        self.model.set_state_dict(load_weights(weights))
+        self.optimizer.set_state_dict(load_optimizer_state(load_dir))
 
     def _load_metrics(self):
-        metrics_file = os.path.join(self.checkpoint_dir, "metrics.pkl")
+        """The best metrics so far: ``best_epoch.json``, else an old folder's ``metrics.pkl`` (read safely)."""
+        recorded = _read_best_epoch_file(self.checkpoint_dir)
+        if recorded is not None and isinstance(recorded.get("metrics"), dict):
+            self.best_metrics = defaultdict(int, recorded["metrics"])
+            return
+        metrics_file = os.path.join(self.checkpoint_dir, LEGACY_METRICS_FILE)
         if os.path.exists(metrics_file):
-            self.best_metrics = load_metrics(metrics_file)
+            self.best_metrics = defaultdict(int, load_metrics(metrics_file))
 
     def _save_checkpoint(self):
         super()._save_checkpoint()
         if self.keep_last_epochs is not None:
-            prune_epochs(self.checkpoint_dir, self.keep_last_epochs)
+            keep = self.keep_last_epochs
+            if keep == 0 and weights_in(os.path.join(self.checkpoint_dir, "best_model")) is None:
+                keep = 1  # no dev set, no best_model/: the last epoch is the result, never removed
+            prune_epochs(self.checkpoint_dir, keep)
 
     def _load_checkpoint(self):
         from paddlehub.utils.log import logger
@@ -68,21 +82,28 @@ class _CourseTrainerSteps:
         self.best_epoch = _read_best_epoch(self.checkpoint_dir)
 
     def save_model(self, save_dir):
-        import paddle
+        """``model.safetensors``, and in an ``epoch_N/`` ``optimizer.safetensors`` and ``optimizer.json``:
+        no file that can carry code.
 
-        with atomic_dir(save_dir) as tmp, warnings.catch_warnings():
-            # before the first step (the start kept as epoch 0) Adam has no state yet: an empty file is right
-            warnings.filterwarnings("ignore", message="The input state dict is empty")
-            paddle.save(self.model.state_dict(), os.path.join(tmp, "model.pdparams"))
-            paddle.save(self.optimizer.state_dict(), os.path.join(tmp, "model.pdopt"))
+        (hub.Trainer writes ``model.pdparams`` and ``model.pdopt`` with ``paddle.save``, i.e. pickles,
+        into ``best_model/`` too.)  ``best_model/`` is loaded, never resumed from (hub.Trainer resumes
+        from the latest ``epoch_N/``), so it gets no optimizer state: Adam's two moments are twice the
+        weights (a sentiment ``best_model/`` is 12 MB instead of 34 MB).
+        """
+        from paddle_course.common.safe_weights import save_state
+
+        with atomic_dir(save_dir) as tmp:
+            save_state(self.model.state_dict(), os.path.join(tmp, PARAMS_FILE))
+            if os.path.basename(os.path.normpath(save_dir)) != "best_model":
+                # before the first step Adam has no state yet: an empty file is right
+                save_optimizer_state(self.optimizer.state_dict(), tmp)
 
     def _save_metrics(self):  # hub.Trainer calls it right after saving a new best_model/
+        """``best_epoch.json``: the best metrics (hub.Trainer's ``metrics.pkl``, as JSON) and their epoch."""
         self.best_epoch = self.current_epoch
-        with atomic_path(os.path.join(self.checkpoint_dir, "metrics.pkl")) as tmp:
-            with open(tmp, "wb") as file:
-                pickle.dump(self.best_metrics, file)
+        record = {"best_epoch": self.best_epoch, "metrics": {k: float(v) for k, v in self.best_metrics.items()}}
         with atomic_path(os.path.join(self.checkpoint_dir, BEST_EPOCH_FILE)) as tmp:
-            tmp.write_text(json.dumps({"best_epoch": self.best_epoch, "metrics": dict(self.best_metrics)}))
+            tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
 
     def evaluate(self, eval_dataset, batch_size=1, num_workers=0, collate_fn=None):
         import paddle
@@ -123,17 +144,24 @@ class _CourseTrainerSteps:
 def atomic_trainer():
     """``hub.Trainer`` with atomic checkpoints and, given ``dev_metric``, an honest choice of the best epoch.
 
-    * hub.Trainer writes ``epoch_N/model.pdparams``, ``model.pdopt`` and ``metrics.pkl`` in
-      place, so an interrupted save leaves a half-written checkpoint that the next run resumes
-      from.  Here each folder is written next to its final name and renamed into place, and
-      ``metrics.pkl`` likewise: a crash leaves the previous checkpoint intact.
-    * Resuming a folder (hub.Trainer's ``_load_checkpoint``) reads ``metrics.pkl``,
-      ``epoch_N/model.pdparams`` and ``model.pdopt`` through the restricted unpickler of
-      :mod:`paddle_course.common.safe_weights` instead of ``pickle.load``/``paddle.load``: a
-      crafted file left in the folder is refused (``UnsafeWeightsError`` naming it) and
-      nothing in it runs.
+    * hub.Trainer pickles: ``epoch_N/`` and ``best_model/`` get ``model.pdparams`` and
+      ``model.pdopt`` (``paddle.save``) and the folder ``metrics.pkl`` (``pickle.dump``), written
+      in place.  Here each of those folders holds ``model.safetensors`` (the weights), and each
+      ``epoch_N/`` also ``optimizer.safetensors`` (the optimizer's tensors) and ``optimizer.json``
+      (the rest of its state: the LR scheduler's numbers) to resume from; the best metrics go to
+      ``best_epoch.json`` with the epoch they are from; nothing written can carry code.  Each
+      folder is written next to its final name and renamed into place, the JSON likewise: a
+      crash leaves the previous checkpoint intact.
+    * Resuming a folder (hub.Trainer's ``_load_checkpoint``) reads those files, or, in a
+      folder written by PaddleHub's own hub.Trainer or an older course version,
+      ``epoch_N/model.pdparams``, ``model.pdopt`` and ``metrics.pkl`` through the restricted
+      unpickler of :mod:`paddle_course.common.safe_weights` instead of
+      ``pickle.load``/``paddle.load``: a crafted file left in the folder is refused
+      (``UnsafeWeightsError`` naming it) and nothing in it runs.
     * ``keep_last_epochs`` (default :data:`KEEP_LAST_EPOCHS`; None keeps all): after each
       save only the newest that many ``epoch_N/`` folders stay; ``best_model/`` always stays.
+      0 keeps ``best_model/`` only (such a folder cannot be resumed); without a dev set there
+      is no ``best_model/`` and the last epoch stays.
     * ``dev_metric(model) -> {name: value, ...}`` (the first name is the one that chooses):
       hub.Trainer's own evaluation averages ``validation_step``'s metric over batches, which for
       a metric like mAP is not the metric of the whole set (a fine-tune logged ``best
@@ -164,7 +192,7 @@ def prune_epochs(checkpoint_dir, keep_last):
         number = entry.name[len("epoch_"):]
         if entry.is_dir() and entry.name.startswith("epoch_") and number.isdigit():
             epochs.append((int(number), entry.path))
-    removed = [path for _, path in sorted(epochs)[:-keep_last]]
+    removed = [path for _, path in sorted(epochs)[:max(0, len(epochs) - keep_last)]]
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)
     return removed
@@ -179,12 +207,24 @@ def _latest_epoch(checkpoint_dir):
     return max(numbers) if numbers else None
 
 
-def _read_best_epoch(checkpoint_dir):
+def _read_best_epoch_file(checkpoint_dir):
+    """``best_epoch.json`` as a dict, or None (a folder written by PaddleHub's own hub.Trainer has none)."""
+    path = os.path.join(checkpoint_dir, BEST_EPOCH_FILE)
+    if not os.path.exists(path):
+        return None
     try:
-        with open(os.path.join(checkpoint_dir, BEST_EPOCH_FILE), encoding="utf-8") as file:
-            return json.load(file)["best_epoch"]
-    except (OSError, ValueError, KeyError):
-        return None  # a checkpoint folder written before the course kept this file
+        with open(path, encoding="utf-8") as file:
+            record = json.load(file)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ValueError(f"{path}: not the best_epoch.json a course fine-tune writes ({error})") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{path}: not the best_epoch.json a course fine-tune writes (a {type(record).__name__})")
+    return record
+
+
+def _read_best_epoch(checkpoint_dir):
+    record = _read_best_epoch_file(checkpoint_dir)
+    return None if record is None else record.get("best_epoch")
 
 
 @contextlib.contextmanager
@@ -214,23 +254,6 @@ def train_keeping_best(trainer, train_dataset, dev_dataset, *, epochs, batch_siz
         trainer.train(train_dataset, epochs=epochs, batch_size=batch_size, eval_dataset=dev_dataset,
                       log_interval=max(1, log_interval), save_interval=1, collate_fn=collate_fn)
     return trainer
-
-
-def prune_epochs(checkpoint_dir, keep_last):
-    """Remove every ``epoch_N/`` in ``checkpoint_dir`` but the ``keep_last`` highest ``N``; returns the removed.
-
-    ``best_model/`` and anything not named ``epoch_N`` are left alone.  (One sentiment run
-    that kept every epoch grew to 639 MB.)
-    """
-    epochs = []
-    for entry in os.scandir(checkpoint_dir):
-        number = entry.name[len("epoch_"):]
-        if entry.is_dir() and entry.name.startswith("epoch_") and number.isdigit():
-            epochs.append((int(number), entry.path))
-    removed = [path for _, path in sorted(epochs)[:-keep_last]]
-    for path in removed:
-        shutil.rmtree(path, ignore_errors=True)
-    return removed
 
 
 @functools.cache

@@ -127,7 +127,8 @@ def decode(heatmap_logits, regression, image_shapes, score_thresh=0.05, top_k=MA
 
 
 def load_weights(network, checkpoint):
-    """Load ``model.pdparams`` (a file, a folder with it, or a hub.Trainer output folder); returns its path."""
+    """Load a weights file (``.safetensors``, or a ``.pdparams`` read safely), a folder with one, or a
+    hub.Trainer output folder (see ``common.checkpoints.find_weights``); returns the file's path."""
     path, state = load_state(checkpoint)
     # a hub.Trainer checkpoint of PedestrianFinetuneModel prefixes the keys with "network."
     state = {k[len("network."):] if k.startswith("network.") else k: v for k, v in state.items()}

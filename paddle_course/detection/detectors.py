@@ -19,7 +19,7 @@ DETECTORS = ("photo", "hog", "paddle")
 DEFAULT_DETECTOR = "photo"
 LABEL = "pedestrian"
 ASSETS = hub_module_dir("course_pedestrian") / "assets"
-SHIPPED_CHECKPOINT = ASSETS / "pedestrian_centernet.pdparams"
+SHIPPED_CHECKPOINT = ASSETS / "pedestrian_centernet.safetensors"
 SHIPPED_PHOTO_WEIGHTS = ASSETS / "ssdlite_mobilenet_v2_person.safetensors"
 
 

@@ -25,7 +25,7 @@ from paddle_course.common.images import read_image
 from paddle_course.common.inputs import existing_dir, positive_int, positive_number
 from paddle_course.common.progress import say
 from paddle_course.common.seeding import seed_everything
-from paddle_course.common.trainer import atomic_trainer, train_keeping_best
+from paddle_course.common.trainer import KEEP_LAST_EPOCHS, atomic_trainer, train_keeping_best
 from paddle_course.detection import centernet
 from paddle_course.detection.detectors import SHIPPED_CHECKPOINT
 from paddle_course.detection.evaluate import held_out_set, map50_on
@@ -150,7 +150,7 @@ def train_and_dev(train_dir, dev_dir, seed):
 
 
 def finetune(train, dev=None, *, out_dir, init="shipped", epochs=10, batch_size=16, lr=2e-3, seed=0, quiet=False,
-             base_mix=1.0):
+             base_mix=1.0, keep_epochs=KEEP_LAST_EPOCHS):
     """Train with ``hub.Trainer``; return a summary dict (also in ``<out_dir>/metrics.json``).
 
     Args:
@@ -162,6 +162,7 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=10, batch_size=
             None (from scratch), or a checkpoint path.
         base_mix: against forgetting, ``base_mix`` times as many daylight scenes of the base's
             own kind (:func:`base_scenes`) are trained on next to yours (0: none; from scratch: none).
+        keep_epochs: how many of the last ``epoch_N/`` folders ``out_dir`` keeps besides ``best_model/`` (0: none).
 
     Returns:
         dict with ``epochs``, ``train_images``, ``dev_images``, ``dev_map50`` (exact VOC
@@ -194,7 +195,8 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=10, batch_size=
     model.eval()
     before = {name: f(model.network) for name, f in measure.items()}
     dev_ds = VOCPedestrianDataset(train, samples=dev_samples)
-    trainer, seconds = _train(model, train_ds, dev_ds, measure["dev"], out_dir, epochs, batch_size, lr, quiet)
+    trainer, seconds = _train(model, train_ds, dev_ds, measure["dev"], out_dir, epochs, batch_size, lr, quiet,
+                              keep_epochs)
     after = {name: f(model.network) for name, f in measure.items()}
     notes = [f"against forgetting: {len(mix)} daylight scenes drawn like the shipped weights' training data "
              f"were trained on next to the {len(train_samples)} images of {train}"] if mix else []
@@ -208,11 +210,12 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=10, batch_size=
     return {**summary, "report": report}
 
 
-def _train(model, train_ds, dev_ds, dev_map50, out_dir, epochs, batch_size, lr, quiet):
+def _train(model, train_ds, dev_ds, dev_map50, out_dir, epochs, batch_size, lr, quiet, keep_epochs=KEEP_LAST_EPOCHS):
     """hub.Trainer, choosing the epoch on the dev set's exact mAP@0.5; leaves the kept weights in ``model``."""
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
     trainer = atomic_trainer()(model, optimizer, use_gpu=False, use_vdl=False, checkpoint_dir=str(out_dir),
-                               dev_metric=lambda layer: {"map50": dev_map50(layer.network)})
+                               dev_metric=lambda layer: {"map50": dev_map50(layer.network)},
+                               keep_last_epochs=keep_epochs)
     started = time.perf_counter()
     steps = max(1, (len(train_ds) + batch_size - 1) // batch_size)
     train_keeping_best(trainer, train_ds, dev_ds, epochs=epochs, batch_size=batch_size,

@@ -45,12 +45,15 @@ LONG_SIDE, MULTIPLE = 512, 128
 
 
 def weights_file(path):
-    """The weights file of ``path``: itself, or a fine-tune folder's (best_model/)model.pdparams."""
+    """The weights file of ``path``: itself, or a fine-tune folder's (``best_model/``)``model.safetensors``
+    (an older folder's ``model.pdparams``)."""
+    from paddle_course.common.checkpoints import weights_in
+
     path = Path(path)
     if path.is_dir():
-        found = [p for p in (path / "model.pdparams", path / "best_model" / "model.pdparams") if p.is_file()]
+        found = [p for p in (weights_in(path), weights_in(path / "best_model")) if p is not None]
         if not found:
-            raise FileNotFoundError(f"{path}: no model.pdparams or best_model/model.pdparams in it")
+            raise FileNotFoundError(f"{path}: no model.safetensors (or model.pdparams) in it or in best_model/")
         path = found[0]
     if not path.is_file():
         raise FileNotFoundError(f"{path}: weights file not found")
@@ -58,7 +61,7 @@ def weights_file(path):
 
 
 def load_weights(network, path):
-    """Load the shipped ``.safetensors`` or a fine-tune's ``model.pdparams`` / output folder into
+    """Load the shipped ``.safetensors`` or a fine-tune's weights file / output folder into
     ``network`` (an ``SSDLiteMobileNetV2``). Both go through ``common.safe_weights``: a pickled
     file is read by its restricted unpickler, so a crafted one cannot run code."""
     from paddle_course.common.safe_weights import load_state

@@ -21,6 +21,7 @@ import numpy as np
 import paddle
 import paddle.nn.functional as F
 
+from paddle_course.common.trainer import KEEP_LAST_EPOCHS
 from paddle_course.detection.anchors import decode_boxes, encode_boxes
 from paddle_course.detection.photo import anchors_for, load_weights, preprocess, select_detections
 from paddle_course.detection.metrics import mean_average_precision
@@ -239,7 +240,7 @@ def detector_scores(detector, samples):
 
 
 def finetune_photo(train, dev=None, *, out_dir, init="shipped", other="photos", epochs=8, batch_size=4, lr=5e-5,
-                   freeze_blocks=0, seed=0, quiet=False):
+                   freeze_blocks=0, seed=0, quiet=False, keep_epochs=KEEP_LAST_EPOCHS):
     """Course 3.3: fine-tune the photo detector on a VOC folder with ``hub.Trainer``; a summary dict
     (also ``<out_dir>/metrics.json``) with dev mAP before and after and the forgetting check.
 
@@ -250,6 +251,8 @@ def finetune_photo(train, dev=None, *, out_dir, init="shipped", other="photos", 
         init: "shipped" or a weights file / fine-tune folder to start from.
         other: images not trained on whose metric should not drop: "photos" (the course's real
             photos, ``data/pedestrian`` split ``photos``), a VOC folder, or None.
+        keep_epochs: how many of the last ``epoch_N/`` folders ``out_dir`` keeps besides ``best_model/``
+            (0: none).
 
     Returns:
         dict with ``train_images``, ``dev_images``, ``dev_before``, ``dev_after``, ``other_before``,
@@ -283,7 +286,7 @@ def finetune_photo(train, dev=None, *, out_dir, init="shipped", other="photos", 
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
     # every epoch is measured as dev_before/dev_after are (the whole dev set); the best is kept, the start included
     trainer = atomic_trainer()(model, optimizer, use_gpu=False, use_vdl=False, checkpoint_dir=str(out_dir),
-                               dev_metric=lambda layer: _dev_metric(layer, dev_samples))
+                               dev_metric=lambda layer: _dev_metric(layer, dev_samples), keep_last_epochs=keep_epochs)
     start = time.perf_counter()
     train_keeping_best(trainer, VOCPhotoDataset(samples=train_samples, augment=True, seed=seed),
                        VOCPhotoDataset(samples=dev_samples), epochs=epochs, batch_size=batch_size,

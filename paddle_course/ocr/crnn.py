@@ -36,7 +36,7 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 
-from paddle_course.common.checkpoints import load_weights, save_state
+from paddle_course.common.checkpoints import LEGACY_PARAMS_FILE, PARAMS_FILE, load_weights, save_state, weights_in
 from paddle_course.common.fileio import write_json
 from paddle_course.ocr.metrics import line_metrics
 from paddle_course.ocr.render import COMPANIES, GIVEN_CHARS, MODULE_DIR, PROVINCES, ROADS, SURNAMES
@@ -45,7 +45,7 @@ HEIGHT = 32
 MAX_WIDTH = 640
 BASE_CHECKPOINT = MODULE_DIR / "assets" / "crnn_base"
 CONFIG_NAME = "crnn_config.json"
-PARAMS_NAME = "model.pdparams"
+PARAMS_NAME = PARAMS_FILE  # model.safetensors; a folder of an older version may hold model.pdparams
 
 
 def default_characters():
@@ -199,7 +199,7 @@ class CRNNRecognizer(CRNN):
                 "characters": self.characters}
 
     def save(self, out_dir, extra=None):
-        """Write ``model.pdparams`` and ``crnn_config.json`` (each atomically)."""
+        """Write ``model.safetensors`` and ``crnn_config.json`` (each atomically; neither can carry code)."""
         out_dir = Path(out_dir)
         save_state(self.state_dict(), out_dir / PARAMS_NAME)
         write_json(out_dir / CONFIG_NAME, {**self.config(), **(extra or {})})
@@ -207,13 +207,16 @@ class CRNNRecognizer(CRNN):
 
     @classmethod
     def load(cls, checkpoint):
-        """A recognizer from a folder with ``crnn_config.json`` and ``model.pdparams``."""
+        """A recognizer from a folder with ``crnn_config.json`` and ``model.safetensors`` (or an older
+        folder's ``model.pdparams``, read by the restricted unpickler: a crafted one runs nothing)."""
         checkpoint = Path(checkpoint)
-        config_path, params_path = checkpoint / CONFIG_NAME, checkpoint / PARAMS_NAME
-        for path in (config_path, params_path):
-            if not path.is_file():
-                raise FileNotFoundError(f"{path}: missing; is {checkpoint} a folder written by "
-                                        "`paddle-course finetune ocr`?")
+        config_path, params_path = checkpoint / CONFIG_NAME, weights_in(checkpoint)
+        missing = [str(path) for path in (config_path,) if not path.is_file()]
+        if params_path is None:
+            missing.append(f"{checkpoint / PARAMS_NAME} (or {LEGACY_PARAMS_FILE})")
+        if missing:
+            raise FileNotFoundError(f"{', '.join(missing)}: missing; is {checkpoint} a folder written by "
+                                    "`paddle-course finetune ocr`?")
         config = json.loads(config_path.read_text(encoding="utf-8"))
         model = cls(config["characters"], config.get("hidden_size", 64))
         model.set_state_dict(load_weights(params_path))

@@ -19,13 +19,13 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 
-from paddle_course.common.checkpoints import PARAMS_FILE, best_checkpoint_dir, load_weights
+from paddle_course.common.checkpoints import best_checkpoint_dir, load_weights
 from paddle_course.common.finetune_report import FinetuneReport, held_out_note, hold_out
 from paddle_course.common.images import read_image
 from paddle_course.common.inputs import existing_file, positive_int, positive_number
 from paddle_course.common.progress import progress, say
 from paddle_course.common.seeding import seed_everything
-from paddle_course.common.trainer import atomic_trainer, train_keeping_best
+from paddle_course.common.trainer import KEEP_LAST_EPOCHS, atomic_trainer, train_keeping_best
 from paddle_course.ocr.crnn import (BASE_CHECKPOINT, HEIGHT, CRNNRecognizer, default_characters, prepare_line_image)
 from paddle_course.ocr.lines import held_out_crops, pretrain_line, render_line
 from paddle_course.ocr.metrics import line_metrics
@@ -173,7 +173,7 @@ def train_and_dev(train, dev, characters, seed):
 
 
 def finetune(train, dev=None, *, out_dir, init="shipped", epochs=5, batch_size=32, lr=1e-3, seed=0, quiet=False,
-             base_mix=1.0):
+             base_mix=1.0, keep_epochs=KEEP_LAST_EPOCHS):
     """Fine-tune the CRNN with ``hub.Trainer`` on a rec label file; write a checkpoint folder.
 
     Args:
@@ -183,6 +183,8 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=5, batch_size=3
         init: "shipped" (the base CRNN shipped with the module), a checkpoint folder, or None (from scratch).
         base_mix: against forgetting, ``base_mix`` times as many lines of the base's own kind
             (:func:`base_lines`) are mixed into training (0: none; from scratch: none).
+        keep_epochs: how many of the last ``epoch_N/`` folders ``out_dir/trainer`` keeps besides
+            ``best_model/`` (0: none).
 
     The epoch kept is the best on dev, the starting weights included.  Returns ``{"checkpoint",
     "before", "after", "base_before", "base_after", "seconds", "report"}``: ``before``/``after``
@@ -204,7 +206,7 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=5, batch_size=3
     say(f"before: dev line accuracy {before['acc']:.4f} on {before['lines']} lines, base task {base_before['acc']:.4f}",
         quiet)
     trainer, seconds = _train(model, train_set + mix if mix else train_set, dev_set, Path(out_dir) / "trainer",
-                              epochs, batch_size, lr, quiet)
+                              epochs, batch_size, lr, quiet, keep_epochs)
     after, base_after = evaluate(model, dev_set), evaluate(model, base_set)
     report = FinetuneReport("course_ocr's CRNN line recognizer",
                             "the shipped base CRNN" if init == BASE_CHECKPOINT else str(init or "random weights"),
@@ -224,16 +226,16 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=5, batch_size=3
             "base_after": base_after, "seconds": seconds, "report": report}
 
 
-def _train(model, train_set, dev_set, trainer_dir, epochs, batch_size, lr, quiet):
+def _train(model, train_set, dev_set, trainer_dir, epochs, batch_size, lr, quiet, keep_epochs=KEEP_LAST_EPOCHS):
     """hub.Trainer over ``train_set``, choosing on dev line accuracy; leaves the kept epoch's weights in ``model``."""
     shutil.rmtree(trainer_dir, ignore_errors=True)  # a rerun starts from `init`, not from old epochs
     optimizer = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
     trainer = atomic_trainer()(model, optimizer, use_vdl=False, checkpoint_dir=str(trainer_dir),
-                               dev_metric=lambda network: _dev_scores(network, dev_set))
+                               dev_metric=lambda network: _dev_scores(network, dev_set), keep_last_epochs=keep_epochs)
     started = time.time()
     train_keeping_best(trainer, train_set, dev_set, epochs=epochs, batch_size=batch_size,
                        log_interval=math.ceil(len(train_set) / batch_size), collate_fn=collate, quiet=quiet)
-    model.set_state_dict(load_weights(best_checkpoint_dir(trainer_dir) / PARAMS_FILE))
+    model.set_state_dict(load_weights(best_checkpoint_dir(trainer_dir)))
     model.eval()
     return trainer, time.time() - started
 

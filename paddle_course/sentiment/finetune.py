@@ -34,7 +34,8 @@ from paddle_course.common.finetune_report import FinetuneReport, held_out_note, 
 from paddle_course.common.inputs import positive_int, positive_number
 from paddle_course.common.progress import say
 from paddle_course.common.seeding import seed_everything
-from paddle_course.common.trainer import atomic_trainer, hub_data_parallel_trainer, hub_logs, train_keeping_best
+from paddle_course.common.trainer import (KEEP_LAST_EPOCHS, atomic_trainer, hub_data_parallel_trainer, hub_logs,
+                                          train_keeping_best)
 from paddle_course.sentiment.corpus import read_tsv, split_path
 from paddle_course.sentiment.lexicon import Lexicon
 from paddle_course.sentiment.model import (DEFAULT_CONFIG, DEFAULT_TRAIN, load_model, resolve_checkpoint, save_lexicon,
@@ -106,7 +107,7 @@ def fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init="shipped", 
 
 
 def _fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init, epochs, batch_size, lr, seed,
-         log_interval, quiet, distributed, base_mix):
+         log_interval, quiet, distributed, base_mix, keep_epochs=KEEP_LAST_EPOCHS):
     """:func:`fit`, also returning the trainer (``trainer.nranks``, and with ``distributed=True`` its
     ``step_losses`` and ``epoch_seconds``).
 
@@ -158,7 +159,7 @@ def _fit(train_path, dev_path, checkpoint_dir, *, vocab, config, init, epochs, b
                "...`, so one process does it all)"), quiet)
     dev_metric = (lambda net: {"acc": accuracy((net, vocab, config), dev_pairs)}) if rank == 0 else None
     trainer = _train(network, train_dataset, dev_dataset, checkpoint_dir, config, epochs, rank_batch_size, lr,
-                     log_interval, quiet, distributed, world_size, dev_metric)
+                     log_interval, quiet, distributed, world_size, dev_metric, keep_epochs)
     best_dev = float(trainer.best_metrics["acc"]) if dev_dataset is not None and trainer.best_metrics else None
     best_dev = _share_best_network(network, checkpoint_dir, best_dev, rank, world_size)
     network.eval()
@@ -214,7 +215,7 @@ def _refuse_undistributed_launch(distributed):
 
 
 def _train(network, train_dataset, dev_dataset, checkpoint_dir, config, epochs, rank_batch_size, lr, log_interval,
-           quiet, distributed, world_size, dev_metric):
+           quiet, distributed, world_size, dev_metric, keep_epochs=KEEP_LAST_EPOCHS):
     """hub.Trainer's loop (the data-parallel one with ``distributed``), keeping the best dev epoch (the start
     counts); PaddleHub's log lines off when ``quiet``."""
     import paddle.distributed as dist
@@ -225,7 +226,7 @@ def _train(network, train_dataset, dev_dataset, checkpoint_dir, config, epochs, 
     trainer_class = hub_data_parallel_trainer() if distributed else atomic_trainer()
     with hub_logs(quiet):
         trainer = trainer_class(network, optimizer, checkpoint_dir=str(checkpoint_dir), use_vdl=False,
-                                dev_metric=dev_metric)
+                                dev_metric=dev_metric, keep_last_epochs=keep_epochs)
     return train_keeping_best(trainer, train_dataset, dev_dataset, epochs=epochs, batch_size=rank_batch_size,
                               log_interval=log_interval, collate_fn=make_collate_fn(train_dataset.max_len),
                               quiet=quiet)
@@ -249,7 +250,7 @@ def _share_best_network(network, checkpoint_dir, best_dev, rank, world_size):
 
 
 def finetune(train, dev=None, *, out_dir, init="shipped", epochs=3, batch_size=32, lr=5e-4, seed=1, quiet=False,
-             log_interval=50, distributed=False, base_mix=1.0):
+             log_interval=50, distributed=False, base_mix=1.0, keep_epochs=KEEP_LAST_EPOCHS):
     """Fine-tune the shipped ``course_sentiment`` weights on ``train``, evaluating on ``dev``.
 
     Both files are ``text<TAB>label`` (1 positive, 0 negative; an optional header
@@ -265,7 +266,8 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=3, batch_size=3
     ``weights``, ``seconds`` and ``report`` (:class:`FinetuneReport`: dev and base-task
     accuracy before and after, also in ``out_dir/finetune_report.json``; None on ranks
     other than 0).  The base task is the hand-written reviews the shipped weights were chosen on
-    (``data/sentiment_reviews/dev.tsv``, never trained on).
+    (``data/sentiment_reviews/dev.tsv``, never trained on).  ``keep_epochs``: how many of the last
+    ``epoch_N/`` folders ``out_dir`` keeps besides ``best_model/`` (0: none; ``--keep-epochs``).
 
     ``distributed=True`` (``paddle-course finetune sentiment --distributed``):
     data-parallel over the ranks of ``python -m paddle.distributed.launch``,
@@ -281,7 +283,7 @@ def finetune(train, dev=None, *, out_dir, init="shipped", epochs=3, batch_size=3
     network, best_dev, trainer = _fit(train, dev, out_dir, vocab=start_model[1], config=start_model[2], init=init,
                                       epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                                       log_interval=log_interval, quiet=quiet, distributed=distributed,
-                                      base_mix=base_mix if init is not None else 0)
+                                      base_mix=base_mix if init is not None else 0, keep_epochs=keep_epochs)
     rank = trainer.local_rank
     result = {
         "checkpoint": str(out_dir),

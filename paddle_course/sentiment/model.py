@@ -5,9 +5,10 @@ A model is four files that only work together: ``model.safetensors`` (the
 tensors only, so loading it cannot run code), ``vocab.json`` (characters and bigrams),
 ``lexicon.tsv`` (word -> tag, see :mod:`~paddle_course.sentiment.lexicon`) and
 ``config.json`` (hyper-parameters and the fitted temperature).  The shipped ones are in
-the ``course_sentiment`` hub module's ``assets/``.  ``hub.Trainer`` checkpoints
-(``epoch_N/model.pdparams``) are read by :mod:`paddle_course.common.safe_weights`'s
-restricted unpickler, never by ``paddle.load``.
+the ``course_sentiment`` hub module's ``assets/``.  The course's fine-tune writes
+``epoch_N/model.safetensors`` and ``best_model/model.safetensors`` too; a ``model.pdparams``
+(PaddleHub's own ``hub.Trainer``, an older course version, a classmate) is read by
+:mod:`paddle_course.common.safe_weights`'s restricted unpickler, never by ``paddle.load``.
 """
 import json
 from pathlib import Path
@@ -41,7 +42,7 @@ def shipped_model_dir():
 def resolve_checkpoint(checkpoint):
     """The weights file a ``checkpoint=`` argument means: a weights file, a folder with ``model.safetensors``,
     or what :func:`paddle_course.common.checkpoints.find_weights` finds (``model.pdparams``, ``best_model/``,
-    the latest ``epoch_N/``)."""
+    the latest ``epoch_N/``; ``model.safetensors`` before ``model.pdparams`` in each)."""
     path = Path(checkpoint)
     if path.is_dir() and (path / WEIGHTS_FILE).is_file():
         return path / WEIGHTS_FILE

@@ -2,8 +2,9 @@
 
 Files are written into the child's private folder (paths here are the child's, not this
 machine's); the learner's model is driven through :mod:`paddle_course.grading.remote`; its
-checkpoint comes back as bytes and is read by :mod:`paddle_course.common.safe_weights`,
-never unpickled as it is.  The shipped model's own answers are computed here, with Paddle.
+checkpoint (``model.pdparams`` from PaddleHub's hub.Trainer, or ``model.safetensors``) comes back
+as bytes and is read by :mod:`paddle_course.common.safe_weights`, never unpickled as it is.  The
+shipped model's own answers are computed here, with Paddle.
 """
 from pathlib import PurePosixPath
 
@@ -222,25 +223,54 @@ def child_file_info(module, path):
     return info if isinstance(info, dict) else {}
 
 
+def child_weights_file(module, folder):
+    """The weights file of the child's checkpoint ``folder`` (``epoch_N/``, ``best_model/``): ``model.safetensors``
+    (the course's trainer) if there is one, else ``model.pdparams`` (PaddleHub's own hub.Trainer), which may
+    not exist either (the caller says so)."""
+    from paddle_course.common.checkpoints import LEGACY_PARAMS_FILE, PARAMS_FILE
+
+    safe = folder / PARAMS_FILE
+    return safe if child_file_info(module, safe).get("is_file") is True else folder / LEGACY_PARAMS_FILE
+
+
+def _plain_state(data, suffix):
+    """``{name: ndarray}`` from a checkpoint file's bytes, nothing in it run (UnsafeWeightsError otherwise)."""
+    from paddle_course.common.safe_weights import UnsafeWeightsError, load_pickled_state
+
+    if suffix != ".safetensors":
+        return load_pickled_state(data)
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    try:
+        state = load(data)
+    except (SafetensorError, ValueError) as error:
+        raise UnsafeWeightsError(f"not a readable safetensors file ({error})") from None
+    for key, array in state.items():
+        if array.dtype.kind not in "biufc":
+            raise UnsafeWeightsError(f"entry {key!r} has dtype {array.dtype}; a weights file holds numbers only")
+    return state
+
+
 def copy_checkpoint(module, path, target):
     """The learner's checkpoint file ``path`` (in the child) as arrays, saved again at ``target`` here.
 
-    The file was written by the learner's code, so it is never unpickled as it is: its bytes are
-    read by :mod:`paddle_course.common.safe_weights`, which builds plain arrays and refuses
-    anything that would run, and only those arrays are written again with ``paddle.save``.
+    The file was written by the learner's code, so it is never loaded as it is: its bytes are
+    read by :mod:`paddle_course.common.safe_weights` (``model.pdparams``: the restricted unpickler,
+    which builds plain arrays and refuses anything that would run; ``model.safetensors``: tensors
+    only), and only those arrays are written again, as ``model.safetensors`` in ``target``'s folder.
+    Returns the state dict.
     """
-    import paddle
-
-    from paddle_course.common.safe_weights import UnsafeWeightsError, load_pickled_state
+    from paddle_course.common.checkpoints import PARAMS_FILE
+    from paddle_course.common.safe_weights import UnsafeWeightsError, save_state
 
     data = helper(module, "read_bytes", str(path), MAX_CHECKPOINT_BYTES)
     if not isinstance(data, bytes):
         raise CheckFailed(f"could not read your checkpoint {path.parent.name}/{path.name}")
     try:
-        state = load_pickled_state(data)
+        state = _plain_state(data, path.suffix)
     except UnsafeWeightsError as error:
         raise CheckFailed(f"your checkpoint {path.parent.name}/{path.name} is not a plain weights file: "
                           f"{error}") from None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    paddle.save(state, str(target))
+    save_state(state, target / PARAMS_FILE)
     return state

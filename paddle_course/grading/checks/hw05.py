@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from paddle_course.grading.checks._hw05_child import (FINETUNE_ARGS, accuracy_of, call_finetune, child_file_info,
-                                                      child_probs, child_workdir, copy_checkpoint, finetune_files,
+                                                      child_probs, child_weights_file, child_workdir,
+                                                      copy_checkpoint, finetune_files,
                                                       general_reviews, label_problem, make_dataset, parameters_of,
                                                       random_batch, shipped_parameters, small_classifier,
                                                       small_vocab, step_result, write_child_tsv)
@@ -292,7 +293,8 @@ def finetune_fixes_slang_reviews(module, rng):
 @check(1, tests="with a dev file that contradicts the training file (the dev accuracy falls after epoch 1), "
        "finetune returns best_model's weights and accuracy, in eval mode, and hub.Module(directory=..., "
        "checkpoint=out_dir) predicts exactly like the returned model",
-       hint="after trainer.train(...): model.set_state_dict(sentiment.load_weights(out_dir/best_model/model.pdparams)); "
+       hint="after trainer.train(...): model.set_state_dict(sentiment.load_weights(out_dir/best_model/model.pdparams)) "
+       "(model.safetensors if your trainer writes that); "
        "model.eval(); return model, trainer.best_metrics['acc']")
 def finetune_returns_the_best_epoch(module, rng):
     import paddlehub as hub
@@ -307,8 +309,8 @@ def finetune_returns_the_best_epoch(module, rng):
     out_dir = folder / "checkpoint"
     model, best_dev = call_finetune(module, train_path, dev_path, out_dir, int(rng.integers(1, 10_000)))
     last_epoch = f"epoch_{FINETUNE_ARGS['epochs']}"
-    last = out_dir / last_epoch / "model.pdparams"
-    best = out_dir / "best_model" / "model.pdparams"
+    last = child_weights_file(module, out_dir / last_epoch)  # model.pdparams (hub.Trainer) or model.safetensors
+    best = child_weights_file(module, out_dir / "best_model")
     listing = child_file_info(module, out_dir)
     expect_true(child_file_info(module, best).get("is_file") is True, "hub.Trainer wrote no best_model/: give "
                 "trainer.train eval_dataset=dev_dataset and save_interval=1, so it evaluates and keeps the best epoch",
@@ -322,8 +324,8 @@ def finetune_returns_the_best_epoch(module, rng):
     # the learner's checkpoint, read as plain arrays and written again here: hub.Module loads that copy
     with tempfile.TemporaryDirectory(prefix="paddle_course_grading_checkpoint_") as copy:
         copy = Path(copy)
-        best_state = copy_checkpoint(module, best, copy / "best_model" / "model.pdparams")
-        last_state = copy_checkpoint(module, last, copy / last_epoch / "model.pdparams")
+        best_state = copy_checkpoint(module, best, copy / "best_model")
+        last_state = copy_checkpoint(module, last, copy / last_epoch)
 
         def same(other):
             return set(state) == set(other) and all(np.array_equal(state[k], other[k]) for k in other)
@@ -331,7 +333,7 @@ def finetune_returns_the_best_epoch(module, rng):
         if not same(best_state):
             if same(last_state):
                 raise CheckFailed("finetune returns the model as it is after the last epoch, but here the best dev "
-                                  "accuracy was an earlier epoch's: load out_dir/best_model/model.pdparams into the "
+                                  f"accuracy was an earlier epoch's: load out_dir/best_model/{best.name} into the "
                                   "model before returning it")
             raise CheckFailed("the returned model's weights are neither best_model's nor the last epoch's")
 

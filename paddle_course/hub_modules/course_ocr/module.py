@@ -42,7 +42,7 @@ class CourseOCR(paddle.nn.Layer):
         """
         Args:
             checkpoint: a folder written by ``paddle-course finetune ocr`` (holding
-                ``model.pdparams`` and ``crnn_config.json``); its CRNN replaces the
+                ``model.safetensors`` and ``crnn_config.json``); its CRNN replaces the
                 PP-OCRv4 recognizer while detection and direction stay PP-OCRv4.
             num_threads: onnxruntime threads, default ``$OMP_NUM_THREADS`` or all cores.
         """

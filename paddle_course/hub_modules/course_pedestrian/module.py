@@ -8,7 +8,7 @@ Three detectors behind one interface (``detector=`` when loading the module):
 - ``"hog"``: OpenCV's pretrained HOG + linear SVM people detector, the classic
   baseline, which ships inside opencv-python;
 - ``"paddle"``: the course's small CenterNet-style Paddle network, trained on the
-  course's synthetic VOC data (``assets/pedestrian_centernet.pdparams``) or on
+  course's synthetic VOC data (``assets/pedestrian_centernet.safetensors``) or on
   your own data with ``paddle-course finetune pedestrian`` (``checkpoint=``).
 """
 import argparse
@@ -45,14 +45,15 @@ class CoursePedestrian(paddle.nn.Layer):
 
     def __init__(self, detector=DEFAULT_DETECTOR, checkpoint=None):
         """``detector``: one of "photo" (default), "hog", "paddle"; ``checkpoint``: Paddle weights
-        (a ``model.pdparams`` or a ``paddle-course finetune pedestrian`` output folder),
+        (a ``.safetensors`` file, a ``.pdparams`` read without running code, or a
+        ``paddle-course finetune pedestrian`` output folder),
         default the shipped ones in ``assets/``."""
         # moduleinfo rebuilds this class, so a bare super() would point at the old one
         paddle.nn.Layer.__init__(self)
         self._use_detector(detector, checkpoint)
 
     def _use_detector(self, detector, checkpoint):
-        shipped = {"paddle": "pedestrian_centernet.pdparams", "photo": "ssdlite_mobilenet_v2_person.safetensors"}
+        shipped = {"paddle": "pedestrian_centernet.safetensors", "photo": "ssdlite_mobilenet_v2_person.safetensors"}
         if detector in shipped and checkpoint is None:  # this module's own assets, wherever it is installed
             checkpoint = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets", shipped[detector])
         self.detector_name = detector

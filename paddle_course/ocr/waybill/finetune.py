@@ -70,7 +70,7 @@ def train_and_dev(train_path, dev_path, seed):
 
 
 def finetune(train_path, dev_path=None, out_dir="waybill_model", model_dir=ASSETS, epochs=3, batch_size=32,
-             learning_rate=1e-3, seed=0, checkpoint_dir=None, base_mix=1.0, quiet=False):
+             learning_rate=1e-3, seed=0, checkpoint_dir=None, base_mix=1.0, quiet=False, keep_epochs=2):
     """Train from ``model_dir`` on ``train_path``, keep the best dev epoch, report before and after.
 
     Without ``dev_path`` a seeded fifth of ``train_path`` is held out as dev.  Against forgetting,
@@ -81,7 +81,9 @@ def finetune(train_path, dev_path=None, out_dir="waybill_model", model_dir=ASSET
     Returns ``{"before", "after", "base_before", "base_after", "n_train", "n_dev", "out_dir", "report"}``,
     each accuracy dict with name / phone / address / all / n (see :func:`.metrics.exact_match`);
     ``report`` is the :class:`~paddle_course.common.finetune_report.FinetuneReport`, also in
-    ``out_dir/finetune_report.json``.
+    ``out_dir/finetune_report.json``.  hub.Trainer's ``epoch_N/`` and ``best_model/`` go to
+    ``checkpoint_dir`` (default: a temporary folder), which keeps ``best_model/`` and the last
+    ``keep_epochs`` epochs (2, as ``common.trainer.KEEP_LAST_EPOCHS``; 0: none).
     """
     import time
 
@@ -100,7 +102,7 @@ def finetune(train_path, dev_path=None, out_dir="waybill_model", model_dir=ASSET
     before, base_before = dev_accuracy(labeller, dev_rows), dev_accuracy(labeller, base_rows)
     started = time.time()
     trainer = _train(labeller, train_examples + mix, dev_rows, epochs, batch_size, learning_rate, checkpoint_dir,
-                     quiet)
+                     quiet, keep_epochs)
     after, base_after = dev_accuracy(labeller, dev_rows), dev_accuracy(labeller, base_rows)
     save_model_files(labeller, out_dir)
     report = _report(model_dir, dev_note, trainer, epochs, out_dir, time.time() - started, len(mix), len(train_rows),
@@ -115,7 +117,7 @@ def save_model_files(labeller, out_dir):
     save_model(labeller.model, labeller.vocab, out_dir)
 
 
-def _train(labeller, examples, dev_rows, epochs, batch_size, learning_rate, checkpoint_dir, quiet):
+def _train(labeller, examples, dev_rows, epochs, batch_size, learning_rate, checkpoint_dir, quiet, keep_epochs=2):
     """hub.Trainer on ``examples``, choosing the epoch on dev; leaves the kept weights in ``labeller.model``."""
     import paddle
 
@@ -130,11 +132,11 @@ def _train(labeller, examples, dev_rows, epochs, batch_size, learning_rate, chec
     with tempfile.TemporaryDirectory() as tmp:
         folder = checkpoint_dir or tmp
         trainer = atomic_trainer()(model, optimizer, use_vdl=False, checkpoint_dir=folder,
-                                   dev_metric=lambda layer: _scores(labeller, dev_rows))
+                                   dev_metric=lambda layer: _scores(labeller, dev_rows), keep_last_epochs=keep_epochs)
         train_keeping_best(trainer, WaybillDataset(examples, labeller.vocab), dev_items, epochs=epochs,
                            batch_size=batch_size, log_interval=max(1, len(examples) // batch_size // 4),
                            collate_fn=collate, quiet=quiet)
-        model.set_state_dict(load_weights(best_checkpoint_dir(folder) / "model.pdparams"))
+        model.set_state_dict(load_weights(best_checkpoint_dir(folder)))
     model.eval()
     return trainer
 
