@@ -384,7 +384,7 @@ def slow_clients(server, count, trickle, limit_s=30.0):
         key = "open" if data is None else data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/1.1 ") else "closed"
         statuses[key] = statuses.get(key, 0) + 1
     label = (f"slowloris: {count} connections, partial headers + a byte every 0.5 s" if trickle
-             else f"{count} idle connections (nothing sent)")
+             else f"{count} idle connections (nothing sent; --max-connections is 256)")
     return {"request": label, "status": "/".join(sorted(statuses)), "seconds": max(s for _, s in results),
             "rss_growth_mb": server.status("VmHWM") - before,
             "msg": f"slow connections: {', '.join(f'{n} {k}' for k, n in sorted(statuses.items()))} (time = until the "

@@ -179,11 +179,33 @@ def test_a_body_left_unread_after_an_early_answer_cannot_hold_the_connection(sta
         sock.close()
 
 
-def test_connections_over_the_cap_get_429_json_and_are_closed(start):
+def test_at_the_cap_the_connection_waiting_longest_for_its_request_makes_room(start):
     server = start(max_connections=3)
-    held = [connect(server) for _ in range(3)]
+    slow = connect(server, request_bytes(server.port)[:30])
+    time.sleep(0.1)  # the server has accepted it first
+    idle = [connect(server) for _ in range(2)]
     try:
-        time.sleep(0.2)  # the server has accepted them
+        time.sleep(0.2)
+        status, reply, seconds = good_request(server)  # the 4th connection
+        assert (status, reply["status"], seconds < 1.0) == (200, "000", True)
+        data, _ = read_until_closed([slow], timeout=2.0)[slow]
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408 ")
+        assert json.loads(body)["msg"] == ("the request line and headers had not arrived when the server, at its "
+                                           "limit of 3 connections (--max-connections), needed the connection for "
+                                           "another client")
+        assert read_until_closed(idle, timeout=0.5) == {}  # the others are left alone
+    finally:
+        for sock in [slow, *idle]:
+            sock.close()
+
+
+def test_when_every_connection_is_being_answered_a_new_one_gets_429_json_and_is_closed(start):
+    server = start(max_connections=2, header_timeout_s=1.0)
+    busy = [connect(server, request_bytes(server.port, b'{"texts": ["sleep:1.5"]}', "/predict/toy_sleepy"))
+            for _ in range(2)]
+    try:
+        time.sleep(0.3)  # both requests are in the module's queue
         sock = connect(server, request_bytes(server.port))
         data, _ = read_until_closed([sock], timeout=3.0)[sock]
         sock.close()
@@ -191,14 +213,14 @@ def test_connections_over_the_cap_get_429_json_and_are_closed(start):
         assert head.startswith(b"HTTP/1.1 429 ")
         assert b"retry-after: 1" in head.lower() and b"connection: close" in head.lower()
         assert json.loads(body) == {"status": "101", "results": "",
-                                    "msg": "the server has 3 open connections, its limit (--max-connections); "
-                                           "close idle ones or try again later"}
-        held.pop().close()
-        time.sleep(0.2)  # the server sees it closed
+                                    "msg": "the server has 2 open connections, its limit (--max-connections), "
+                                           "each with a request in progress; try again later"}
+        answered = read_until_closed(busy, timeout=8.0)  # one after the other, then closed when idle
+        assert [data[:13] for data, _ in answered.values()] == [b"HTTP/1.1 200 "] * 2
         status, reply, _ = good_request(server)
         assert (status, reply["status"]) == (200, "000")
     finally:
-        for sock in held:
+        for sock in busy:
             sock.close()
 
 

@@ -4,9 +4,9 @@ Every limit has a CLI option of the same name (``--max-texts`` ...) and a reply 
 it.  The checks run in this order, each as early as it can:
 
 0. on the connection, before the request reaches the app
-   (:mod:`paddle_course.serving.connections`): open connections (``--max-connections``,
-   429) and the time to send the request line and headers (``--header-timeout-s``, 408 and
-   closed);
+   (:mod:`paddle_course.serving.connections`): the time to send the request line and
+   headers (``--header-timeout-s``, 408 and closed) and open connections
+   (``--max-connections``: the longest-waiting idle one is closed to make room, 429 if none is idle);
 1. before the body is read: its declared length (``--max-body-mb``, HTTP 413) and the
    module's queue (``--max-queue-mb``, 429);
 2. before the JSON is parsed: the body is UTF-8 (400) and holds fewer values than any
@@ -49,8 +49,9 @@ class Limits:
                                      "its opening or from the previous answer; then it is closed (408 if part "
                                      "of a request came, silently if nothing did): slow and idle clients "
                                      "cannot hold connections")
-    max_connections: int = _limit(256, "most open connections; a connection beyond them gets HTTP 429 "
-                                  "(Retry-After: 1) at its first request and is closed")
+    max_connections: int = _limit(256, "most open connections: at the limit a new connection closes the one "
+                                  "waiting longest for its request headers; if every one is being answered, "
+                                  "the new one gets HTTP 429 (Retry-After: 1) and is closed")
 
     def __post_init__(self):
         for limit in fields(self):
