@@ -17,7 +17,11 @@ PaddleHub module folder, with what a learner's laptop needs:
 * each module has its own queue and thread; concurrent requests to a module that declares
   ``serving_batch`` are run as one call (micro-batching), each client getting exactly the
   answer it would get alone; a request whose client has gone is dropped before it runs, and
-  every request has a deadline.
+  every request has a deadline;
+* slow and idle clients cannot hold connections: the request line and headers must arrive within
+  ``--header-timeout-s`` (408, or closed silently if nothing came), and at ``--max-connections``
+  the connection waiting longest for its request is closed to make room
+  (:mod:`~paddle_course.serving.connections`).
 
 The API (PaddleHub's)::
 
@@ -37,14 +41,17 @@ status   HTTP  meaning
 "000"    200   results computed
 "101"    400   the input was rejected: a bad value, or the module raised ValueError/TypeError
 "101"    413   the input is over a limit (texts, characters, images, image bytes or pixels)
-"101"    429   the module's queue is full (``--max-queue-items``, ``--max-queue-mb``): try later
+"101"    429   the module's queue is full (``--max-queue-items``, ``--max-queue-mb``), or all
+               ``--max-connections`` connections have a request in progress: try later
+               (the connection reply adds ``Retry-After: 1`` and ``Connection: close``)
 "101"    503   no answer within the deadline (``--deadline-s``): the server is overloaded
 "101"    500   the module failed unexpectedly (a bug; the traceback goes to the server log only)
 "111"    404   no such module (or no such URL) on this server
 "112"    400   the body is not UTF-8 JSON holding an object
 "112"    403   the Host header does not name this server (``--allow-host``)
 "112"    405   method not allowed (use POST)
-"112"    408   the body did not arrive before the deadline
+"112"    408   the body did not arrive before the deadline, or the request line and headers not
+               within ``--header-timeout-s`` (then the connection is closed)
 "112"    413   the body is larger than ``--max-body-mb``
 "112"    415   the Content-Type is not application/json
 =======  ====  ===================================================================
@@ -64,7 +71,9 @@ The package: :mod:`~paddle_course.serving.protocol` (the reply JSON, the keys of
 :mod:`~paddle_course.serving.limits` (the limits and the checks of a body),
 :mod:`~paddle_course.serving.batching` (a queue per module, micro-batching),
 :mod:`~paddle_course.serving.app` (the ASGI app) and :mod:`~paddle_course.serving.server`
-(loading the modules, uvicorn, :func:`serve`).  Importing it imports no Paddle, no uvicorn.
+(loading the modules, uvicorn, :func:`serve`), :mod:`~paddle_course.serving.connections` (the
+header deadline and the connection cap, in uvicorn's h11 protocol).  Importing it imports no
+Paddle, no uvicorn.
 """
 from paddle_course.common.hub import COURSE_MODULES
 from paddle_course.serving.app import ServingApp

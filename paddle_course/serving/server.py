@@ -8,6 +8,13 @@ gives direct control over what matters here: reading the body chunk by chunk aga
 limits, and noticing a client that leaves.  One event loop reads and checks every
 request, and the model work goes to one thread per module
 (:mod:`paddle_course.serving.batching`).  ``bench/serving.py`` has the served numbers.
+
+uvicorn has no timeout for a request's headers and no connection limit of its own that
+answers in our JSON (``limit_concurrency`` sends a plain-text 503 and counts idle
+connections too): :func:`uvicorn_server` runs uvicorn's h11 protocol with both added
+(:mod:`paddle_course.serving.connections`, ``--header-timeout-s``, ``--max-connections``).
+Idle keep-alive connections are closed after ``KEEP_ALIVE_S`` or ``--header-timeout-s``,
+whichever is shorter.
 """
 import logging
 import sys
