@@ -321,8 +321,9 @@ def abuse(server, seconds_flood=3.0):
         rows.append({"request": label, "status": status, "seconds": elapsed,
                      "rss_growth_mb": server.status("VmHWM") - before, "msg": json.loads(reply)["msg"][:120]})
         print(format_abuse_row(rows[-1]), file=sys.stderr, flush=True)
-    rows.append(slow_clients(server, 200, trickle=True))
-    rows.append(slow_clients(server, 300, trickle=False))
+    for count, trickle in ((200, True), (300, False)):
+        rows.append(slow_clients(server, count, trickle))
+        print(format_abuse_row(rows[-1]), file=sys.stderr, flush=True)
     # the visualization flood: 64 clients asking for drawn images for a few seconds
     flood = [json.dumps({"images": [image_b64], "visualization": True}).encode()]
     before = server.status("VmRSS")
