@@ -26,7 +26,7 @@ status, the time to the answer and the server's peak RSS growth (``VmHWM``, rese
 through ``/proc/<pid>/clear_refs`` before each request); then slow clients: 200 slowloris
 connections (a partial request, then a byte every 0.5 s) and 300 idle ones (more than
 ``--max-connections``), with the time until the server has closed them all and what a
-good client got meanwhile.
+good client got meanwhile.  The slowloris row is measured against ``hub serving start`` too.
 """
 import argparse
 import asyncio
@@ -388,8 +388,9 @@ def slow_clients(server, count, trickle, limit_s=30.0):
              else f"{count} idle connections (nothing sent; --max-connections is 256)")
     return {"request": label, "status": "/".join(sorted(statuses)), "seconds": max(s for _, s in results),
             "rss_growth_mb": server.status("VmHWM") - before,
-            "msg": f"slow connections: {', '.join(f'{n} {k}' for k, n in sorted(statuses.items()))} (time = until the "
-                   f"last was closed); a good client meanwhile: HTTP {good_status} in {good_s * 1e3:.0f} ms"}
+            "msg": f"slow connections: {', '.join(f'{n} {k}' for k, n in sorted(statuses.items()))} (time = until "
+                   + ("the client gave up" if "open" in statuses else "the last was closed")
+                   + f"); a good client meanwhile: HTTP {good_status} in {good_s * 1e3:.0f} ms"}
 
 
 async def _trickle(writer):
@@ -423,7 +424,7 @@ def machine_state():
             "load": "%.2f %.2f %.2f" % os.getloadavg(), "cpus": os.cpu_count()}
 
 
-def render(throughput_rows, abuse_rows, servers, args, before, after):
+def render(throughput_rows, abuse_rows, hub_rows, servers, args, before, after):
     lines = [f"run {before['date']} to {after['date']}, commit {before['commit']}, {before['cpus']} CPUs; load average "
              f"(1, 5, 15 min) before: {before['load']}, after: {after['load']}", "",
              f"{args.repeats} repeats (images: "
@@ -437,6 +438,9 @@ def render(throughput_rows, abuse_rows, servers, args, before, after):
     lines += ["", "| abusive request (paddle-course serve) | HTTP status | time to answer | peak RSS growth | reply |",
               "|---|---:|---:|---:|---|"]
     lines += [format_abuse_row(row) for row in abuse_rows]
+    lines += ["", "| the same against hub serving start (given up after 15 s) | what they got | time | peak RSS growth | "
+              "reply |", "|---|---:|---:|---:|---|"]
+    lines += [format_abuse_row(row) for row in hub_rows]
     return "\n".join(lines)
 
 
@@ -457,19 +461,22 @@ def main(argv=None):
         try:
             throughput_rows = throughput(servers, args.seconds, args.repeats)
             abuse_rows = abuse(servers[0])
+            # for comparison: PaddleHub's server (Werkzeug, a thread per connection, no header timeout)
+            hub_rows = [slow_clients(servers[1], 200, trickle=True, limit_s=15.0)]
+            print(format_abuse_row(hub_rows[-1]), file=sys.stderr, flush=True)
         finally:
             for server in servers:
                 server.stop()
     from paddle_course.common.fileio import write_json, write_text
 
     after = machine_state()
-    table = render(throughput_rows, abuse_rows, servers, args, before, after)
+    table = render(throughput_rows, abuse_rows, hub_rows, servers, args, before, after)
     print(table)
     if args.markdown:
         write_text(args.markdown, "# `bench/serving.py`: paddle-course serve vs hub serving start\n\n" + table + "\n")
     if args.out:
         write_json(args.out, {"machine": {"before": before, "after": after}, "throughput": throughput_rows,
-                              "abuse": abuse_rows})
+                              "abuse": abuse_rows, "hub_slow_clients": hub_rows})
     return 0
 
 
