@@ -461,7 +461,7 @@ def main(argv=None):
         try:
             throughput_rows = throughput(servers, args.seconds, args.repeats)
             abuse_rows = abuse(servers[0])
-            # for comparison: PaddleHub's server (Werkzeug, a thread per connection, no header timeout)
+            # for comparison: PaddleHub's server (Werkzeug with threaded=False: one connection at a time, no timeout)
             hub_rows = [slow_clients(servers[1], 200, trickle=True, limit_s=15.0)]
             print(format_abuse_row(hub_rows[-1]), file=sys.stderr, flush=True)
         finally:

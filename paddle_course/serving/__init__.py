@@ -62,8 +62,10 @@ valid JSON but not an object (``[1, 2]``, ``"abc"``), or JSON nested thousands d
 an HTML "500 Internal Server Error", because ``predict_v2`` calls ``dict.update`` outside its
 ``try``; a Content-Type other than application/json -> HTML 415; an unknown module -> 200 with
 status "111"; an exception raised inside the module -> 200 with status "101" and
-``str(error)`` as ``msg``.  It has no size limit of any kind, runs requests on as many
-threads as clients, and passes ``paths``/``output_dir`` from the client to the module (the
+``str(error)`` as ``msg``.  It has no size limit of any kind, serves one connection at a
+time (``app_compat.run`` starts Flask with ``threaded=False``, so a single client that
+sends half a request and stalls blocks every other client until it gives up; see
+``bench/serving_results.md``), and passes ``paths``/``output_dir`` from the client to the module (the
 course's modules refuse both themselves, and read image sizes from the file header, so
 they are safe under ``hub serving start`` too).
 
