@@ -2,7 +2,7 @@
 
     python bench/serving.py                 # the full run (~15 minutes on 2 busy cores)
     python bench/serving.py --quick         # shorter windows, one repeat
-    python bench/serving.py --out results.json
+    python bench/serving.py --out results.json --markdown bench/serving_results.md
 
 Both servers run at once on 127.0.0.1 (free ports), each as its own process, serving
 ``course_sentiment`` and ``course_pedestrian`` (PaddleHub's after ``paddle-course hub
@@ -16,11 +16,17 @@ one pedestrian image (a 320x240 synthetic scene, held out) per request and waiti
 the answer.  Clients keep their connection open when the server allows it (PaddleHub's
 Werkzeug server closes it after each answer, so its clients reconnect), plus one row
 with a new connection per request for both.  The load generator is one asyncio process
-on the same two cores as the servers.
+on the same two cores as the servers.  Each cell also gives requests per CPU-second of the
+server process (all its threads and children, from ``/proc/<pid>/stat``), a number that
+depends less on what else the machine is doing than requests/s; the tables start with the
+date, the commit and the load average before and after the run.
 
 Table 2, abuse (``paddle-course serve`` only): each abusive request of issue 13, its HTTP
 status, the time to the answer and the server's peak RSS growth (``VmHWM``, reset
-through ``/proc/<pid>/clear_refs`` before each request).
+through ``/proc/<pid>/clear_refs`` before each request); then slow clients: 200 slowloris
+connections (a partial request, then a byte every 0.5 s) and 300 idle ones (more than
+``--max-connections``), with the time until the server has closed them all and what a
+good client got meanwhile.  The slowloris row is measured against ``hub serving start`` too.
 """
 import argparse
 import asyncio
@@ -96,6 +102,18 @@ class ServerProcess:
                 return int(line.split()[1]) / 1024
         raise RuntimeError(field)
 
+    def cpu_seconds(self):
+        """User + system CPU time of the server process and its children so far (all their threads)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in [self.process.pid, *_children(self.process.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:  # gone meanwhile
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def reset_peak_rss(self):
         Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
 
@@ -107,6 +125,16 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+def _children(pid):
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return children + [grandchild for child in children for grandchild in _children(child)]
 
 
 def start_servers(log_dir):
@@ -161,12 +189,14 @@ async def client_loop(port, requests, stop_at, keep_alive, record):
 def measure(server, path, bodies, clients, seconds, keep_alive=True, warmup=1.0):
     """Requests/s, p50 and p99 (ms) and failures with ``clients`` concurrent clients for ``seconds``."""
     requests = [http_request(server.port, path, body) for body in bodies]
-    latencies, failures = [], [0]
+    latencies, failures, warmed = [], [0], [0]
 
     def record(latency, ok):
         if recording[0]:
             latencies.append(latency)
             failures[0] += not ok
+        else:
+            warmed[0] += 1
 
     recording = [False]
 
@@ -180,10 +210,13 @@ def measure(server, path, bodies, clients, seconds, keep_alive=True, warmup=1.0)
         await asyncio.gather(*tasks)
         return time.perf_counter() - began
 
+    cpu_before = server.cpu_seconds()
     elapsed = asyncio.run(run())
+    cpu = server.cpu_seconds() - cpu_before  # the warm-up's requests are in it too: counted below
     latencies.sort()
     return {"rps": len(latencies) / elapsed, "p50_ms": 1e3 * latencies[len(latencies) // 2],
             "p99_ms": 1e3 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+            "per_cpu_s": (len(latencies) + warmed[0]) / max(cpu, 1e-9),
             "requests": len(latencies), "failures": failures[0]}
 
 
@@ -218,7 +251,8 @@ def throughput(servers, seconds, repeats):
                 runs[server.label].append(measure(server, path, bodies, clients, seconds, keep_alive))
         row = {"workload": name, "clients": clients, "connection": "keep-alive" if keep_alive else "new per request"}
         for label, results in runs.items():
-            row[label] = {key: statistics.median(r[key] for r in results) for key in ("rps", "p50_ms", "p99_ms")}
+            row[label] = {key: statistics.median(r[key] for r in results)
+                          for key in ("rps", "p50_ms", "p99_ms", "per_cpu_s")}
             row[label]["failures"] = sum(r["failures"] for r in results)
         ours, hub = (runs[server.label] for server in servers)
         row["rps_ratio"] = statistics.median(o["rps"] / h["rps"] for o, h in zip(ours, hub))
@@ -287,6 +321,9 @@ def abuse(server, seconds_flood=3.0):
         rows.append({"request": label, "status": status, "seconds": elapsed,
                      "rss_growth_mb": server.status("VmHWM") - before, "msg": json.loads(reply)["msg"][:120]})
         print(format_abuse_row(rows[-1]), file=sys.stderr, flush=True)
+    for count, trickle in ((200, True), (300, False)):
+        rows.append(slow_clients(server, count, trickle))
+        print(format_abuse_row(rows[-1]), file=sys.stderr, flush=True)
     # the visualization flood: 64 clients asking for drawn images for a few seconds
     flood = [json.dumps({"images": [image_b64], "visualization": True}).encode()]
     before = server.status("VmRSS")
@@ -301,13 +338,75 @@ def abuse(server, seconds_flood=3.0):
     return rows
 
 
+def slow_clients(server, count, trickle, limit_s=30.0):
+    """``count`` connections that never finish a request, while a good client asks for an answer.
+
+    ``trickle``: slowloris -- each sends the request line and part of its headers, then one more
+    byte every 0.5 s; else each sends nothing at all.  The row: what the slow connections got
+    (HTTP status, or "closed" for none), the time until the server had closed the last of them,
+    the peak RSS growth, and the good client's status and time in the reply column.
+    """
+    partial = http_request(server.port, "/predict/course_sentiment", b'{"texts": ["ok"]}')[:60]
+    good = http_request(server.port, "/predict/course_sentiment", json.dumps({"texts": ["这家店很好吃"]}).encode())
+
+    async def slow_one(opened):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(partial if trickle else b"")
+        trickler = asyncio.ensure_future(_trickle(writer)) if trickle else None
+        data = b""
+        try:
+            while chunk := await asyncio.wait_for(reader.read(65536), limit_s):  # until the server closes it
+                data += chunk
+        except ConnectionResetError:  # a trickled byte crossed the server's close
+            pass
+        except asyncio.TimeoutError:
+            data = None
+        finally:
+            if trickler is not None:
+                trickler.cancel()
+            writer.close()
+        return data, time.perf_counter() - opened
+
+    async def run():
+        opened = time.perf_counter()
+        slow = [asyncio.ensure_future(slow_one(opened)) for _ in range(count)]
+        await asyncio.sleep(1.0)  # all connected and stalled
+        started = time.perf_counter()
+        status, _ = await one_exchange(server.port, good)
+        good_s = time.perf_counter() - started
+        return await asyncio.gather(*slow), status, good_s
+
+    time.sleep(0.5)
+    before = server.status("VmRSS")
+    server.reset_peak_rss()
+    results, good_status, good_s = asyncio.run(run())
+    statuses = {}
+    for data, _ in results:
+        key = "open" if data is None else data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/1.1 ") else "closed"
+        statuses[key] = statuses.get(key, 0) + 1
+    label = (f"slowloris: {count} connections, partial headers + a byte every 0.5 s" if trickle
+             else f"{count} idle connections (nothing sent; --max-connections is 256)")
+    return {"request": label, "status": "/".join(sorted(statuses)), "seconds": max(s for _, s in results),
+            "rss_growth_mb": server.status("VmHWM") - before,
+            "msg": f"slow connections: {', '.join(f'{n} {k}' for k, n in sorted(statuses.items()))} (time = until "
+                   + ("the client gave up" if "open" in statuses else "the last was closed")
+                   + f"); a good client meanwhile: HTTP {good_status} in {good_s * 1e3:.0f} ms"}
+
+
+async def _trickle(writer):
+    while not writer.is_closing():
+        await asyncio.sleep(0.5)
+        writer.write(b"x")
+
+
 # ---------------------------------------------------------------- the tables
 
 def format_throughput_row(row, servers):
     ours, hub = row[servers[0].label], row[servers[1].label]
     return (f"| {row['workload']} | {row['clients']} | {row['connection']} | {ours['rps']:.0f} | {ours['p50_ms']:.1f} | "
-            f"{ours['p99_ms']:.1f} | {hub['rps']:.0f} | {hub['p50_ms']:.1f} | {hub['p99_ms']:.1f} | "
-            f"{row['rps_ratio']:.2f} | {row['p99_ratio']:.2f} | {ours['failures']}/{hub['failures']} |")
+            f"{ours['p99_ms']:.1f} | {ours['per_cpu_s']:.0f} | {hub['rps']:.0f} | {hub['p50_ms']:.1f} | "
+            f"{hub['p99_ms']:.1f} | {hub['per_cpu_s']:.0f} | {row['rps_ratio']:.2f} | {row['p99_ratio']:.2f} | "
+            f"{ours['failures']}/{hub['failures']} |")
 
 
 def format_abuse_row(row):
@@ -315,17 +414,33 @@ def format_abuse_row(row):
             f"{row['msg']} |")
 
 
-def render(throughput_rows, abuse_rows, servers, args):
-    lines = [f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores); {args.repeats} repeats (images: "
+def machine_state():
+    """The date (UTC), the commit of this checkout (``+dirty`` with uncommitted changes), the load averages."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit,
+            "load": "%.2f %.2f %.2f" % os.getloadavg(), "cpus": os.cpu_count()}
+
+
+def render(throughput_rows, abuse_rows, hub_rows, servers, args, before, after):
+    lines = [f"run {before['date']} to {after['date']}, commit {before['commit']}, {before['cpus']} CPUs; load average "
+             f"(1, 5, 15 min) before: {before['load']}, after: {after['load']}", "",
+             f"{args.repeats} repeats (images: "
              f"{max(1, args.repeats - 2)}) of {args.seconds:g} s per cell, medians; ratios = median over repeats of "
-             "ours / PaddleHub's; paddle-course serve with --deadline-s 120", "",
-             "| workload | clients | connection | ours req/s | ours p50 ms | ours p99 ms | hub req/s | hub p50 ms | "
-             "hub p99 ms | req/s ratio | p99 ratio | failures ours/hub |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "ours / PaddleHub's; paddle-course serve with --deadline-s 120; req/CPU-s = requests answered per "
+             "CPU-second of the server process (all threads and children) in the window", "",
+             "| workload | clients | connection | ours req/s | ours p50 ms | ours p99 ms | ours req/CPU-s | hub req/s | "
+             "hub p50 ms | hub p99 ms | hub req/CPU-s | req/s ratio | p99 ratio | failures ours/hub |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [format_throughput_row(row, servers) for row in throughput_rows]
     lines += ["", "| abusive request (paddle-course serve) | HTTP status | time to answer | peak RSS growth | reply |",
               "|---|---:|---:|---:|---|"]
     lines += [format_abuse_row(row) for row in abuse_rows]
+    lines += ["", "| the same against hub serving start (given up after 15 s) | what they got | time | peak RSS growth | "
+              "reply |", "|---|---:|---:|---:|---|"]
+    lines += [format_abuse_row(row) for row in hub_rows]
     return "\n".join(lines)
 
 
@@ -335,21 +450,33 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per window (default 3)")
     parser.add_argument("--repeats", type=int, default=5, help="alternating windows per server and cell (default 5)")
     parser.add_argument("--out", type=Path, help="also write the results as JSON")
+    parser.add_argument("--markdown", type=Path, help="also write the tables as a markdown file "
+                        "(e.g. bench/serving_results.md)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.repeats = 2.0, 1
+    before = machine_state()
     with tempfile.TemporaryDirectory(prefix="bench_serving_") as log_dir:
         servers = start_servers(log_dir)
         try:
             throughput_rows = throughput(servers, args.seconds, args.repeats)
             abuse_rows = abuse(servers[0])
+            # for comparison: PaddleHub's server (Werkzeug with threaded=False: one connection at a time, no timeout)
+            hub_rows = [slow_clients(servers[1], 200, trickle=True, limit_s=15.0)]
+            print(format_abuse_row(hub_rows[-1]), file=sys.stderr, flush=True)
         finally:
             for server in servers:
                 server.stop()
-    print(render(throughput_rows, abuse_rows, servers, args))
+    from paddle_course.common.fileio import write_json, write_text
+
+    after = machine_state()
+    table = render(throughput_rows, abuse_rows, hub_rows, servers, args, before, after)
+    print(table)
+    if args.markdown:
+        write_text(args.markdown, "# `bench/serving.py`: paddle-course serve vs hub serving start\n\n" + table + "\n")
     if args.out:
-        args.out.write_text(json.dumps({"throughput": throughput_rows, "abuse": abuse_rows}, indent=1,
-                                       ensure_ascii=False), encoding="utf-8")
+        write_json(args.out, {"machine": {"before": before, "after": after}, "throughput": throughput_rows,
+                              "abuse": abuse_rows, "hub_slow_clients": hub_rows})
     return 0
 
 

@@ -14,8 +14,9 @@ def register(subparsers):
         "such as {\"texts\": [...]} or {\"images\": [<base64>...]} to http://HOST:PORT/predict/<module> "
         "and get {\"status\": \"000\", \"msg\": \"\", \"results\": ...}. Unlike `hub serving start` it "
         "listens on 127.0.0.1 by default, checks every request against the limits below before any work, "
-        "answers bad requests with a JSON error naming the problem, gives each module its own queue and "
-        "runs concurrent requests to a module as one batch.",
+        "answers bad requests with a JSON error naming the problem, closes connections that do not send "
+        "their request in time, gives each module its own queue and runs concurrent requests to a module "
+        "as one batch.",
     )
     parser.add_argument(
         "--modules", "-m", nargs="+", default=list(COURSE_MODULES), metavar="MODULE",

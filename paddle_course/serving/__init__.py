@@ -17,7 +17,11 @@ PaddleHub module folder, with what a learner's laptop needs:
 * each module has its own queue and thread; concurrent requests to a module that declares
   ``serving_batch`` are run as one call (micro-batching), each client getting exactly the
   answer it would get alone; a request whose client has gone is dropped before it runs, and
-  every request has a deadline.
+  every request has a deadline;
+* slow and idle clients cannot hold connections: the request line and headers must arrive within
+  ``--header-timeout-s`` (408, or closed silently if nothing came), and at ``--max-connections``
+  the connection waiting longest for its request is closed to make room
+  (:mod:`~paddle_course.serving.connections`).
 
 The API (PaddleHub's)::
 
@@ -37,14 +41,17 @@ status   HTTP  meaning
 "000"    200   results computed
 "101"    400   the input was rejected: a bad value, or the module raised ValueError/TypeError
 "101"    413   the input is over a limit (texts, characters, images, image bytes or pixels)
-"101"    429   the module's queue is full (``--max-queue-items``, ``--max-queue-mb``): try later
+"101"    429   the module's queue is full (``--max-queue-items``, ``--max-queue-mb``), or all
+               ``--max-connections`` connections have a request in progress: try later
+               (the connection reply adds ``Retry-After: 1`` and ``Connection: close``)
 "101"    503   no answer within the deadline (``--deadline-s``): the server is overloaded
 "101"    500   the module failed unexpectedly (a bug; the traceback goes to the server log only)
 "111"    404   no such module (or no such URL) on this server
 "112"    400   the body is not UTF-8 JSON holding an object
 "112"    403   the Host header does not name this server (``--allow-host``)
 "112"    405   method not allowed (use POST)
-"112"    408   the body did not arrive before the deadline
+"112"    408   the body did not arrive before the deadline, or the request line and headers not
+               within ``--header-timeout-s`` (then the connection is closed)
 "112"    413   the body is larger than ``--max-body-mb``
 "112"    415   the Content-Type is not application/json
 =======  ====  ===================================================================
@@ -55,8 +62,10 @@ valid JSON but not an object (``[1, 2]``, ``"abc"``), or JSON nested thousands d
 an HTML "500 Internal Server Error", because ``predict_v2`` calls ``dict.update`` outside its
 ``try``; a Content-Type other than application/json -> HTML 415; an unknown module -> 200 with
 status "111"; an exception raised inside the module -> 200 with status "101" and
-``str(error)`` as ``msg``.  It has no size limit of any kind, runs requests on as many
-threads as clients, and passes ``paths``/``output_dir`` from the client to the module (the
+``str(error)`` as ``msg``.  It has no size limit of any kind, serves one connection at a
+time (``app_compat.run`` starts Flask with ``threaded=False``, so a single client that
+sends half a request and stalls blocks every other client until it gives up; see
+``bench/serving_results.md``), and passes ``paths``/``output_dir`` from the client to the module (the
 course's modules refuse both themselves, and read image sizes from the file header, so
 they are safe under ``hub serving start`` too).
 
@@ -64,7 +73,9 @@ The package: :mod:`~paddle_course.serving.protocol` (the reply JSON, the keys of
 :mod:`~paddle_course.serving.limits` (the limits and the checks of a body),
 :mod:`~paddle_course.serving.batching` (a queue per module, micro-batching),
 :mod:`~paddle_course.serving.app` (the ASGI app) and :mod:`~paddle_course.serving.server`
-(loading the modules, uvicorn, :func:`serve`).  Importing it imports no Paddle, no uvicorn.
+(loading the modules, uvicorn, :func:`serve`), :mod:`~paddle_course.serving.connections` (the
+header deadline and the connection cap, in uvicorn's h11 protocol).  Importing it imports no
+Paddle, no uvicorn.
 """
 from paddle_course.common.hub import COURSE_MODULES
 from paddle_course.serving.app import ServingApp

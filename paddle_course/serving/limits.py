@@ -3,6 +3,10 @@
 Every limit has a CLI option of the same name (``--max-texts`` ...) and a reply naming
 it.  The checks run in this order, each as early as it can:
 
+0. on the connection, before the request reaches the app
+   (:mod:`paddle_course.serving.connections`): the time to send the request line and
+   headers (``--header-timeout-s``, 408 and closed) and open connections
+   (``--max-connections``: the longest-waiting idle one is closed to make room, 429 if none is idle);
 1. before the body is read: its declared length (``--max-body-mb``, HTTP 413) and the
    module's queue (``--max-queue-mb``, 429);
 2. before the JSON is parsed: the body is UTF-8 (400) and holds fewer values than any
@@ -41,12 +45,21 @@ class Limits:
     max_queue_mb: float = _limit(200.0, "most MB of request bodies being read or waiting per module (429)")
     deadline_s: float = _limit(30.0, "seconds from a request's arrival to its answer; a request still "
                                "waiting then is dropped and answered 503")
+    header_timeout_s: float = _limit(5.0, "seconds a connection has to send a request's line and headers, from "
+                                     "its opening or from the previous answer; then it is closed (408 if part "
+                                     "of a request came, silently if nothing did): slow and idle clients "
+                                     "cannot hold connections")
+    max_connections: int = _limit(256, "most open connections: at the limit a new connection closes the one "
+                                  "waiting longest for its request headers; if every one is being answered, "
+                                  "the new one gets HTTP 429 (Retry-After: 1) and is closed")
 
     def __post_init__(self):
         for limit in fields(self):
             value = getattr(self, limit.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise ValueError(f"{option(limit.name)} must be a positive number, got {value!r}")
+            if isinstance(limit.default, int) and not isinstance(value, int):
+                raise ValueError(f"{option(limit.name)} must be a whole number, got {value!r}")
         from paddle_course.common.untrusted_images import MAX_FILE_BYTES, MAX_PIXELS
 
         if self.max_image_pixels > MAX_PIXELS:

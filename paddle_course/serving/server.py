@@ -8,6 +8,13 @@ gives direct control over what matters here: reading the body chunk by chunk aga
 limits, and noticing a client that leaves.  One event loop reads and checks every
 request, and the model work goes to one thread per module
 (:mod:`paddle_course.serving.batching`).  ``bench/serving.py`` has the served numbers.
+
+uvicorn has no timeout for a request's headers and no connection limit of its own that
+answers in our JSON (``limit_concurrency`` sends a plain-text 503 and counts idle
+connections too): :func:`uvicorn_server` runs uvicorn's h11 protocol with both added
+(:mod:`paddle_course.serving.connections`, ``--header-timeout-s``, ``--max-connections``).
+Idle keep-alive connections are closed after ``KEEP_ALIVE_S`` or ``--header-timeout-s``,
+whichever is shorter.
 """
 import logging
 import sys
@@ -20,7 +27,7 @@ from paddle_course.serving.limits import Limits
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
 DEFAULT_BATCH_WINDOW_MS = 5.0
-# an idle keep-alive connection is closed after this many seconds
+# an idle keep-alive connection is closed after this many seconds (or --header-timeout-s if shorter)
 KEEP_ALIVE_S = 5
 
 
@@ -55,11 +62,16 @@ def bind_socket(host, port):
 
 
 def uvicorn_server(app, host=DEFAULT_HOST, port=DEFAULT_PORT):
-    """A ``uvicorn.Server`` for ``app``: h11, no websockets, no proxy headers, no logging set-up."""
+    """A ``uvicorn.Server`` for ``app``: h11 with a header deadline and a connection cap taken from
+    ``app.limits`` (:mod:`paddle_course.serving.connections`), no websockets, no proxy headers,
+    no logging set-up."""
     import uvicorn
 
+    from paddle_course.serving.connections import guarded_protocol
+
+    protocol = guarded_protocol(getattr(app, "limits", None) or Limits())
     config = uvicorn.Config(
-        app, host=host, port=int(port), http="h11", ws="none", loop="asyncio", lifespan="on",
+        app, host=host, port=int(port), http=protocol, ws="none", loop="asyncio", lifespan="on",
         proxy_headers=False, server_header=False, access_log=False, log_config=None, log_level="warning",
         timeout_keep_alive=KEEP_ALIVE_S, timeout_graceful_shutdown=5,
     )
