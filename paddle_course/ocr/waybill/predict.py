@@ -6,6 +6,9 @@
 
 Texts are labelled in batches of similar length (little padding), each character
 tagged by the BiGRU-CRF, and the tags decoded by :func:`.decode.fields_from_tags`.
+The shipped network runs on its NumPy inference path (``WaybillTagger.fast_decode``: the
+same tags as Paddle's forward + Viterbi, ~3x faster on CPU); a subclass, or a model in
+training mode, runs Paddle's own ``decode``.
 A multi-line waybill is one text with its lines joined by "\\n".
 """
 import json
@@ -57,13 +60,18 @@ class WaybillLabeller:
 
         ids = [self.vocab.encode(t) for t in texts]
         out = [None] * len(texts)
+        # an eval-mode WaybillTagger has a NumPy inference path with the same tags (~3x faster on CPU)
+        fast = self.model.fast_decode if getattr(self.model, "can_use_fast_path", lambda: False)() else None
         with paddle.no_grad():
             for batch in length_buckets([len(r) for r in ids], batch_size):
                 batch = [i for i in batch if ids[i]]
                 if not batch:
                     continue
                 array, lengths = pad_batch([ids[i] for i in batch])
-                paths = self.model.decode(paddle.to_tensor(array), paddle.to_tensor(lengths)).numpy()
+                if fast is not None:
+                    paths = fast(array, lengths)
+                else:
+                    paths = self.model.decode(paddle.to_tensor(array), paddle.to_tensor(lengths)).numpy()
                 for row, i in enumerate(batch):
                     out[i] = paths[row, : lengths[row]]
         return [ids if ids is not None else np.zeros(0, dtype="int64") for ids in out]
