@@ -50,6 +50,16 @@ def test_decode_wrapped_address_and_empty_tags():
     assert fields_from_tags(text, ["O"] * len(text)) == {"name": None, "phone": None, "address": None}
 
 
+def test_decoded_name_drops_punctuation_glued_to_its_ends():
+    text = "禚洪涛-13869628810-山东省临沂市兰山区通达路18号"
+    tags = tags_for(text, [("name", "禚洪涛-"), ("phone", "13869628810"), ("province", "山东省"),
+                           ("detail", "临沂市兰山区通达路18号")])
+    assert fields_from_tags(text, tags)["name"] == "禚洪涛"
+    uyghur = "阿依·古丽 13800138000"
+    assert fields_from_tags(uyghur, tags_for(uyghur, [("name", "阿依·古丽")]))["name"] == "阿依·古丽"
+    assert fields_from_tags("-- 1", ["B-name", "I-name", "O", "O"])["name"] is None
+
+
 def test_issue_one_line_example():
     assert extract_fields([ISSUE_TEXT]) == [ISSUE_FIELDS]
 
