@@ -8,6 +8,11 @@
 The CRF is written with Paddle's own ops; the start/stop scores are folded into
 the first and last emission so Paddle's Viterbi kernel (``include_bos_eos_tag=False``)
 decodes exactly the score the loss trains.
+
+Inference (eval mode) has a second path in NumPy, ``fast_emissions`` / ``fast_decode``
+(:func:`viterbi_numpy`): the same emissions and tags from the same parameters, ~3x faster
+on CPU; ``predict.WaybillLabeller`` uses it when ``can_use_fast_path()``.  Training,
+fine-tuning and subclasses that change ``forward`` or ``decode`` keep Paddle's path.
 """
 import numpy as np
 import paddle
