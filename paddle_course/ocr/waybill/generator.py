@@ -7,8 +7,11 @@ surnames with 1-2 character given names, mobiles and landlines in the ways peopl
 write them, roads, numbers, buildings and rooms, the labels shops and couriers
 print (or none), every field order, on one line or many, with the lines a waybill
 carries besides the recipient (订单号, 运单号, a 寄件人 block whose fields are NOT
-the recipient's), and the noise OCR makes (dropped or extra spaces, full-width
-digits, a confusable character).
+the recipient's, in any order, its phone often masked as 138****2271), and the noise
+OCR makes (dropped or extra spaces, full-width digits, a confusable character).
+Rarer layouts: recipient and sender side by side in two columns read row by row,
+food-delivery slips (platform, shop, dishes around the customer), landlines with an
+extension (the extension is not the phone), an address wrapped after its district.
 
 Every example is built as pieces of (text, kind); the tags follow from the pieces
 (whitespace is always O), and the gold fields follow from the tags with the same
@@ -27,12 +30,15 @@ from .lexicon import (
     AREA_CODES,
     COMPOUND_SURNAMES,
     CONFUSABLES,
+    DELIVERY_PLATFORMS,
+    DISHES,
     PHONE_LOOKALIKES,
     COURIERS,
     ENGLISH,
     FIELD_SEPS,
     GIVEN,
     GOODS,
+    INSTITUTIONS,
     LABEL_SEPS,
     MOBILE_PREFIXES,
     NAME_LABELS,
@@ -45,7 +51,9 @@ from .lexicon import (
     SENDER_LABELS,
     SENDER_NAME_LABELS,
     SENDER_PHONE_LABELS,
+    SHOP_SUFFIXES,
     SURNAMES,
+    TIBETAN_MONGOLIAN,
     UYGHUR,
     all_gb2312_hanzi,
     common_hanzi,
@@ -121,6 +129,9 @@ class WaybillGenerator(AddressPrinter):
         if self.chance(0.02):
             a, b = rng.sample(UYGHUR, 2)
             return [(a + "·" + b, "name")]
+        if self.chance(0.02):
+            a, b = rng.sample(TIBETAN_MONGOLIAN, 2)
+            return [(a + b, "name")]
         if self.chance(0.015):  # a Latin name, as some buyers give it
             first = rng.choice(("Tom", "Lily", "Kevin", "Amy", "David", "Grace", "Jack", "Lucy", "Eric", "Anna"))
             return [(first + rng.choice(("", " " + rng.choice(("Wang", "Li", "Zhang", "Chen", "Liu")))), "name")]
@@ -161,6 +172,16 @@ class WaybillGenerator(AddressPrinter):
                 printed = printed[:i] + self.rng.choice(PHONE_LOOKALIKES[printed[i]]) + printed[i + 1:]
         return printed
 
+    def landline_with_extension(self):
+        """Pieces of 0755-86543210转8012 / -8012 / ext.8012: the extension is O (it is dialled after connecting)."""
+        area = self.rng.choice(AREA_CODES)
+        number = self.digits(1).replace("0", "8") + self.digits(7)
+        printed = self.pick(((f"{area}-{number}", 5), (f"({area}){number}", 1), (f"{area} {number}", 1)))
+        ext = self.digits(self.rng.randint(2, 4))
+        mark = self.pick((("转", 5), ("-", 2), (" 转 ", 1), ("分机", 1), (" ext.", 1), (" Ext ", 0.5), ("#", 0.5),
+                          ("（分机", 0.5)))
+        return [(printed, "phone"), (mark + ext + ("）" if mark == "（分机" else ""), None)]
+
     # -- the lines a waybill carries besides the recipient ----------------------
     def noise_line(self):
         r = self.rng
@@ -186,20 +207,71 @@ class WaybillGenerator(AddressPrinter):
             (f"第{r.randint(1, 3)}/{r.randint(3, 5)}件", 1),
             (f"Order No. {self.digits(r.randint(10, 16))}", 1),
             ("收件人签名：", 1), ("客服电话 95338", 1), (f"{date}", 1),
+            (f"{r.choice(('收件单位', '单位', '公司', '收件公司'))}{sep}{self.stem()}{r.choice(INSTITUTIONS)}", 2),
+            (f"目的地{sep}{self.digits(3)}{r.choice(('', 'WF', 'WB', 'A'))}-{self.digits(3)}", 1),
         ))
 
-    def sender_lines(self, one_line, labelled=False):
-        """A 寄件人 block (label, name or shop, phone, maybe address): every character is O."""
-        label = self.pick(SENDER_LABELS) + self.pick(LABEL_SEPS)
+    def takeout_lines(self):
+        """(lines before, lines after) the customer on a food-delivery slip (外卖单): all O."""
+        r = self.rng
+        sep = self.pick(LABEL_SEPS)
+        clock = f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}"
+        head = [self.pick(((f"#{r.randint(1, 99)} {r.choice(DELIVERY_PLATFORMS)}", 3), (r.choice(DELIVERY_PLATFORMS), 2),
+                           (f"{r.choice(DELIVERY_PLATFORMS)} #{r.randint(1, 99):02d}", 2), (f"#{r.randint(1, 99)}", 1)))]
+        if self.chance(0.7):
+            head.append(self.stem() + self.rng.choice(SHOP_SUFFIXES) + self.pick((("", 5), ("（" + self.stem() + "店）", 1))))
+        if self.chance(0.6):
+            head.append(f"{r.choice(('下单时间', '下单', '订单时间'))}{sep}20{r.randint(20, 26)}-{r.randint(1, 12):02d}-"
+                        f"{r.randint(1, 28):02d} {clock}")
+        if self.chance(0.4):
+            head.append(f"{r.choice(('期望送达', '送达时间', '预计送达'))}{sep}{r.choice(('立即送达', clock, '尽快送达'))}")
+        items = []
+        for _ in range(r.randint(0, 3)):
+            dish = r.choice(DISHES) + self.pick((("", 4), ("(大份)", 1), ("（小份）", 1), ("(微辣)", 1), ("(加饭)", 1)))
+            items.append(dish + self.pick(((f" x{r.randint(1, 3)}", 3), (f" ×{r.randint(1, 3)}", 2),
+                                           (f"*{r.randint(1, 3)}", 1), (f" ¥{r.randint(5, 60)}", 1))))
+        if items and self.chance(0.5):
+            items[0] = r.choice(("商品", "菜品", "商品信息")) + sep + items[0]
+        tail = [f"备注{sep}{r.choice(REMARKS + ('少放辣', '不要葱', '放宿管处', '需要餐具'))}"] if self.chance(0.5) else []
         if self.chance(0.3):
-            who = self.stem() + self.rng.choice(("旗舰店", "专营店", "官方店", "商行", "仓", "电商"))
-        else:
-            who = "".join(text for text, _ in self.name())
+            tail.append(f"实付{sep}¥{r.randint(10, 120)}.{r.randint(0, 9)}")
+        return (head + items, tail) if self.chance(0.6) else (head, items + tail)
+
+    def masked_phone(self, printed):
+        """A sender's number as couriers print it for privacy: 138****2271, 0755-8765****."""
+        spots = [i for i, ch in enumerate(printed) if ch.isdigit()]
+        if len(spots) < 8:
+            return printed
+        start = self.rng.choice((3, 4, len(spots) - 4))
+        hidden = set(spots[start:start + 4])
+        return "".join("*" if i in hidden else ch for i, ch in enumerate(printed))
+
+    def sender_who(self):
+        """The sender: a person, or a shop / warehouse (maybe with its city in brackets)."""
+        if not self.chance(0.3):
+            return "".join(text for text, _ in self.name())
+        who = self.stem() + self.rng.choice(("旗舰店", "专营店", "官方店", "商行", "仓", "电商", "自营仓", "发货仓",
+                                             "配送中心", "电子", "有限公司", "工作室"))
+        if self.chance(0.2):
+            city = short_city(self.rng.choice(self.divisions).city or "北京市")
+            who += self.rng.choice(("（{}）", "({})", "-{}")).format(city)
+        return who
+
+    def sender_lines(self, one_line, labelled=False):
+        """A 寄件人 block (label, name or shop, phone, maybe address, in any order): every character is O."""
+        label = self.pick(SENDER_LABELS) + self.pick(LABEL_SEPS)
+        who = self.sender_who()
         phone = self.phone()
-        parts = [label + who, phone]
+        if self.chance(0.3):
+            phone = self.masked_phone(phone)
         with_address = self.chance(0.7)
         address = "".join(text for text, _ in self.address()) if with_address else ""
         sep = self.pick(FIELD_SEPS[:4])
+        if not labelled and self.chance(0.3):  # 寄件人：广州市... 黄先生 020-...: the sender's fields in another order
+            fields = [f for f in (who, phone, address) if f]
+            self.rng.shuffle(fields)
+            return [label + sep.join(fields)] if one_line or self.chance(0.6) else [label + fields[0], sep.join(fields[1:])]
+        parts = [label + who, phone]
         if labelled and self.chance(0.5):  # every sender field labelled: 寄件人电话, 寄件地址 (or plain 电话, 地址)
             fields = [self.pick(SENDER_NAME_LABELS) + self.pick(LABEL_SEPS) + who,
                       self.pick(SENDER_PHONE_LABELS) + self.pick(LABEL_SEPS) + phone]
@@ -232,7 +304,9 @@ class WaybillGenerator(AddressPrinter):
     def recipient(self, style, marked):
         """The recipient block as a list of lines, each a list of pieces."""
         fields = {"name": self.name(), "phone": [(self.phone(), "phone")], "address": self.address()}
-        if self.chance(0.03):  # a second number: the first one printed is the recipient's phone
+        if self.chance(0.02):  # an office landline with its extension: the number is the phone, the extension is not
+            fields["phone"] = self.landline_with_extension()
+        elif self.chance(0.03):  # a second number: the first one printed is the recipient's phone
             fields["phone"] += [(self.rng.choice(("/", " / ", "，", " ", "、")), None), (self.phone(), None)]
         elif style == "labelled" and self.chance(0.04):  # 手机 and 电话 both labelled: the first is taken
             second = self.rng.choice(("电话", "固话", "座机", "备用电话", "手机", "其他电话")) + self.pick(LABEL_SEPS)
@@ -260,9 +334,10 @@ class WaybillGenerator(AddressPrinter):
                     else:
                         current += ([(sep, None)] if current else []) + head + [(sep, None)] + tail
                     continue
-                if labelled:
-                    pieces = [(self.label_for(field), None)] + pieces
-                if current and per_line and not (field == "phone" and self.chance(0.25)):
+                joined = bool(current) and (not per_line or (field == "phone" and self.chance(0.25)))
+                if labelled and not (joined and field == "phone" and self.chance(0.4)):
+                    pieces = [(self.label_for(field), None)] + pieces  # 收方：汤敏 152 ...: a phone after the name may go unlabelled
+                if current and not joined:
                     lines.append(current)
                     current = []
                 current += ([(sep, None)] if current else []) + pieces
@@ -291,7 +366,15 @@ class WaybillGenerator(AddressPrinter):
         return lines
 
     def wrap_address(self, lines):
-        """Split the detail at a random point onto the next line, as a narrow label prints it."""
+        """Split the address onto the next line, as a narrow label prints it: after its city or
+        district (a line of its own for the region), or at a random point of the detail."""
+        if self.chance(0.35):
+            for li, line in enumerate(lines):
+                cuts = [pi for pi in range(1, len(line)) if line[pi - 1][1] in ("city", "district")
+                        and line[pi][1] in ("district", "detail")]
+                if cuts:
+                    pi = self.rng.choice(cuts)
+                    return lines[:li] + [line[:pi], line[pi:]] + lines[li + 1:]
         for li, line in enumerate(lines):
             for pi, (text, kind) in enumerate(line):
                 if kind == "detail" and len(text) >= 6:
@@ -328,6 +411,27 @@ class WaybillGenerator(AddressPrinter):
                 tags.insert(i, "O")
         return chars, tags
 
+    def two_columns(self):
+        """Recipient and sender printed side by side (收件人 | 寄件人), read by OCR row by row:
+        a header row, then the name, phone and address rows, each ``left<gap>right``."""
+        r = self.rng
+        recipient = [self.name(), [(self.phone(), "phone")], self.address()]
+        sender_phone = self.phone()
+        sender = [self.sender_who(), self.masked_phone(sender_phone) if self.chance(0.3) else sender_phone,
+                  "".join(text for text, _ in self.address())]
+        heads = r.choice((("收件人", "寄件人"), ("收件信息", "寄件信息"), ("收方", "寄方"), ("收货人", "发货人"),
+                          ("收", "寄"), ("To", "From")))
+        recipient_left = self.chance(0.5)
+        gap = self.pick(((" ", 4), ("  ", 3), ("   ", 2), ("\t", 1)))
+        rows = [[(heads[0] if recipient_left else heads[1], None), (gap, None),
+                 (heads[1] if recipient_left else heads[0], None)]]
+        if self.chance(0.3):  # name and phone on one row
+            recipient = [recipient[0] + [(" ", None)] + recipient[1], recipient[2]]
+            sender = [sender[0] + " " + sender[1], sender[2]]
+        for mine, theirs in zip(recipient, sender):
+            rows.append(mine + [(gap + theirs, None)] if recipient_left else [(theirs + gap, None)] + mine)
+        return rows
+
     # -- whole texts -------------------------------------------------------------
     def negative(self):
         """A text with no recipient: noise lines, English, digits."""
@@ -349,7 +453,9 @@ class WaybillGenerator(AddressPrinter):
             text = self.negative()
             return {"text": text, "tags": ["O"] * len(text), "name": None, "phone": None, "address": None,
                     "format": "none"}
-        style = self.pick((("labelled", 40), ("one-line", 35), ("multi-line", 25)))
+        style = self.pick((("labelled", 40), ("one-line", 35), ("multi-line", 25), ("two-column", 1.5)))
+        if style == "two-column" or (style == "labelled" and self.chance(0.06)):
+            return self._finish(self._special_lines(style), style)
         with_sender = self.chance(0.15 if style == "one-line" else 0.3)
         lines = self.recipient(style, marked=with_sender and self.chance(0.7))
         doc_lines = []  # lists of pieces
@@ -369,6 +475,17 @@ class WaybillGenerator(AddressPrinter):
             doc_lines += (sender + lines) if sender_first else (lines + sender)
             if self.chance(0.4):
                 doc_lines += [[(self.noise_line(), None)] for _ in range(self.rng.randint(1, 3))]
+        return self._finish(doc_lines, style)
+
+    def _special_lines(self, style):
+        """The lines of a two-column label, or of a food-delivery slip (labelled customer between the shop's lines)."""
+        if style == "two-column":
+            return self.two_columns()
+        before, after = self.takeout_lines()
+        return [[(line, None)] for line in before] + self.recipient("labelled", False) + [[(line, None)] for line in after]
+
+    def _finish(self, doc_lines, style):
+        """Lines of pieces -> the example, with OCR noise; the gold fields decoded from the tags."""
         doc = Doc()
         for i, line in enumerate(doc_lines):
             if i:
@@ -383,7 +500,7 @@ class WaybillGenerator(AddressPrinter):
         return [self.sample() for _ in range(n)]
 
 
-HELDOUT_SEED = 7777  # training runs use seeds 0-2 and their dev sets seed + 10000
+HELDOUT_SEED = 7777  # training runs use seeds 0-6 and their dev sets seed + 10000
 
 
 def heldout_examples(n=1000, seed=HELDOUT_SEED):
