@@ -183,3 +183,18 @@ def test_course_ocr_module_extract_waybill():
     with pytest.raises(ValueError, match="list"):
         module.extract_waybill(texts=ISSUE_TEXT)
     assert module.serving_func_name == "serving_method"  # the image serving method is unchanged
+
+
+def test_generator_layouts_take_the_recipient_not_the_sender():
+    from paddle_course.ocr.waybill.decode import phone_digits
+    from paddle_course.ocr.waybill.generator import WaybillGenerator
+
+    gen = WaybillGenerator(seed=11)
+    for _ in range(40):
+        example = gen._finish(gen.two_columns(), "two-column")
+        header, first_row = example["text"].split("\n")[:2]
+        recipient_left = header.startswith(("收", "To"))
+        assert (first_row.index(example["name"]) == 0) == recipient_left, example["text"]
+        pieces = gen.landline_with_extension()
+        assert pieces[0][1] == "phone" and pieces[1][1] is None  # the extension is not part of the phone
+        assert phone_digits(pieces[0][0]) and len(phone_digits(pieces[0][0])) in (11, 12)
