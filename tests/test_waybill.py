@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 HANDWRITTEN = ROOT / "data" / "waybill" / "handwritten.jsonl"
 ISSUE_TEXT = "张三18625584663广东省深圳市南山区学府路东百度国际大厦"
 ISSUE_FIELDS = {"name": "张三", "phone": "18625584663", "address": "广东省深圳市南山区学府路东百度国际大厦"}
-# measured with the shipped weights: 172 of 180 all-three exact (0.956); the issue's target 0.97 is not met
-HANDWRITTEN_ALL_THREE = 172
+# measured with the shipped weights: 178 of 180 all-three exact (0.989). The set has become a dev set
+# (its errors guided the generator's last changes, see data/waybill/README.md), so this is optimistic.
+HANDWRITTEN_ALL_THREE = 178
 
 
 def tags_for(text, pieces):
@@ -105,9 +106,9 @@ def test_handwritten_set_all_three_exact():
     rows = read_jsonl(HANDWRITTEN)
     assert len(rows) == 180
     score = exact_match(rows, extract_fields([r["text"] for r in rows]))
-    # a regression guard at the measured level (the issue asks for 0.97; not met: 0.956)
+    # a regression guard at the measured level (a dev set now: the locked hand-written set is the real test)
     assert round(score["all"] * score["n"]) >= HANDWRITTEN_ALL_THREE, score
-    assert score["name"] >= 0.96 and score["phone"] >= 0.97 and score["address"] >= 0.97, score
+    assert score["name"] >= 0.99 and score["phone"] >= 0.99 and score["address"] >= 0.99, score
 
 
 def test_cli_waybill_extract_json(monkeypatch, capsys, tmp_path):
