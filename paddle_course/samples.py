@@ -16,7 +16,7 @@ my_voc/             200 synthetic street scenes at dusk, Pascal VOC (160 train, 
 lines/, lines_dev/  300 / 100 noisy DejaVu Serif digit lines with ``labels.txt``        ``finetune ocr``
                     (PaddleOCR's rec format): a font the base CRNN never saw
 wb_train.jsonl,     300 / 100 waybills printed with English field labels               ``finetune
-wb_dev.jsonl        (``Consignee: ... | Tel: ...``), which the shipped labeller misreads  waybill``
+wb_dev.jsonl        (``Consignee: ... | Tel: ...``), read right since 2026-12             waybill``
 ==================  ==================================================================  ===================
 
 Everything but the photograph is made from a seed by the package, so the same command writes

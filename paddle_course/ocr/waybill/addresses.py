@@ -58,7 +58,10 @@ class AddressPrinter:
         floor, unit = r.randint(1, 33), r.randint(1, 12)
         room = f"{floor}{r.randint(1, 12):02d}" if r.random() < 0.8 else str(r.randint(101, 3099))
         letter = r.choice("ABCDEFG")
+        # the 室 after a room number is as often left out as printed
         return self.pick(((f"{r.randint(1, 40)}栋{unit}单元{room}室", 14), (f"{r.randint(1, 40)}栋{room}", 8),
+                          (f"{r.randint(1, 40)}栋{unit}单元{room}", 9), (f"{r.randint(1, 40)}幢{unit}单元{room}", 2),
+                          (f"{r.randint(1, 40)}号楼{unit}单元{room}室", 4), (f"{r.randint(1, 40)}-{unit}-{room}室", 1),
                           (f"{r.randint(1, 40)}幢{room}室", 6), (f"{r.randint(1, 40)}号楼{unit}单元{room}", 10),
                           (f"{r.randint(1, 40)}号楼{room}室", 8), (f"{letter}座{room}", 6), (f"{room}室", 8),
                           (f"{unit}单元{room}", 5), (f"{r.randint(1, 40)}-{unit}-{room}", 5), (f"{floor}楼", 4),
@@ -70,6 +73,8 @@ class AddressPrinter:
 
     def building(self):
         stem = self.rng.choice(COMPLEX_STEMS) if self.chance(0.6) else self.stem()
+        if self.chance(0.15):  # an estate known by its name alone (a developer + a stem), no 小区/花园
+            return stem + (self.stem() if self.chance(0.5) else "")
         return stem + self.rng.choice(COMPLEX_SUFFIXES)
 
     def detail(self, division):

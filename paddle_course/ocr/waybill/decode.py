@@ -15,6 +15,8 @@ Decoding (tags -> ``{"name", "phone", "address"}``):
 * address: every province/city/district/detail character in reading order,
   whitespace and line breaks dropped (an address wrapped over two lines, or
   printed as 所在地区 + 详细地址, comes out as one string);
+* a name loses punctuation at its ends (禚洪涛- with a dash glued to it by a
+  ``name-phone-address`` layout reads 禚洪涛; 阿依·古丽 keeps its middle dot);
 * a name without a letter or hanzi, or an address without a letter, hanzi or
   digit (punctuation alone) is no field.
 
@@ -85,6 +87,19 @@ def squeeze(text):
     return "".join(text.split())
 
 
+def clean_name(name):
+    """The name without punctuation or symbols at its ends; None when nothing with a letter or hanzi is left."""
+    if name is None:
+        return None
+    start, end = 0, len(name)
+    while start < end and unicodedata.category(name[start])[0] in "PS":
+        start += 1
+    while end > start and unicodedata.category(name[end - 1])[0] in "PS":
+        end -= 1
+    name = name[start:end]
+    return name if any(ch.isalpha() for ch in name) else None
+
+
 def fields_from_tags(text, tags):
     """Turn one text's tags into ``{"name", "phone", "address"}`` (see the module docstring)."""
     name = phone = None
@@ -99,8 +114,7 @@ def fields_from_tags(text, tags):
             address.append(piece)
     address = squeeze("".join(address)) or None
     # a name or an address of punctuation alone is a mis-tag, not a field
-    if name is not None and not any(ch.isalpha() for ch in name):
-        name = None
+    name = clean_name(name)
     if address is not None and not any(ch.isalnum() for ch in address):
         address = None
     return {"name": name, "phone": phone, "address": address}
@@ -132,8 +146,7 @@ def fields_from_ids(text, tag_ids):
     span = _first_span(kinds, begins, PHONE_KIND)
     phone = phone_digits(text[span[0]:span[1]]) if span else None
     address = "".join(itertools.compress(text, (kinds > PHONE_KIND).tolist())) or None
-    if name is not None and not any(ch.isalpha() for ch in name):
-        name = None
+    name = clean_name(name)
     if address is not None and not any(ch.isalnum() for ch in address):
         address = None
     return {"name": name, "phone": phone, "address": address}
