@@ -347,3 +347,39 @@ def test_hub_install_then_module_by_name_and_hub_run(tmp_path, scene):
                           "--detector", "paddle", "--score_thresh", "0.3"], env=env, check=True,
                          capture_output=True, text=True, timeout=300).stdout
     assert "'label': 'pedestrian'" in run
+
+
+class _FixedDetector:
+    """Stands in for a detector: the same scored boxes for every image."""
+
+    name = "fixed"
+
+    def detect(self, image):
+        return [[10, 10, 30, 60, 0.9], [40, 10, 60, 60, 0.45], [70, 10, 90, 60, 0.25], [5, 5, 8, 9, 0.1]]
+
+
+def test_boxes_below_the_threshold_are_counted_not_returned():
+    from paddle_course.detection.predict import WEAK_SCORE, detect_images
+
+    image = np.zeros((100, 100, 3), dtype="uint8")
+    plain = detect_images(_FixedDetector(), [image], ["a.jpg"], 0.5)[0]
+    assert [box["confidence"] for box in plain["data"]] == [0.9] and "weaker" not in plain  # the module's keys
+    counted = detect_images(_FixedDetector(), [image], ["a.jpg"], 0.5, weaker_from=WEAK_SCORE)[0]
+    assert counted["data"] == plain["data"] and counted["weaker"] == 2  # 0.45 and 0.25; 0.1 is below 0.2
+    assert detect_images(_FixedDetector(), [image], ["a.jpg"], 0.05, weaker_from=WEAK_SCORE)[0]["weaker"] == 0
+
+
+def test_detect_says_how_many_weaker_boxes_the_threshold_hides(tmp_path, monkeypatch, capsys):
+    import cv2
+
+    from paddle_course.cli import main
+    from paddle_course.detection import predict
+
+    monkeypatch.setattr(predict, "load_detector", lambda *args, **kwargs: _FixedDetector())
+    cv2.imwrite(str(tmp_path / "street.png"), np.zeros((100, 100, 3), dtype="uint8"))
+    assert main(["detect", str(tmp_path / "street.png")]) == 0
+    out = capsys.readouterr().out
+    assert "1 pedestrian(s)" in out and "2 weaker box(es) scored from 0.2 to 0.5 not shown" in out
+    assert main(["detect", str(tmp_path / "street.png"), "--score-thresh", "0.2"]) == 0
+    out = capsys.readouterr().out
+    assert "3 pedestrian(s)" in out and "weaker" not in out

@@ -79,7 +79,7 @@ def _check_checkpoint(args):
 def _run(args):
     paths = image_files(args.images)  # a typo is answered before OpenCV and Paddle load
     _check_checkpoint(args)
-    from paddle_course.detection.predict import detect_files
+    from paddle_course.detection.predict import WEAK_SCORE, detect_files
 
     results = detect_files(paths, args.detector, args.checkpoint, args.score_thresh, args.out,
                            **_photo_options(args))
@@ -92,6 +92,9 @@ def _run(args):
         for item in result["data"]:
             print(f"  {item['label']} {item['confidence']:.3f} box=({item['left']:.0f}, {item['top']:.0f}, "
                   f"{item['right']:.0f}, {item['bottom']:.0f})")
+        if result["weaker"]:
+            print(f"  ({result['weaker']} weaker box(es) scored from {min(WEAK_SCORE, args.score_thresh):g} to "
+                  f"{args.score_thresh:g} not shown: lower --score-thresh to see them)")
     return 0
 
 

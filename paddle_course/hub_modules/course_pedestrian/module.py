@@ -22,9 +22,8 @@ from paddle_course.common.images import check_image, encode_base64_image, read_i
 from paddle_course.common.untrusted_images import decode_base64_image
 from paddle_course.detection.detectors import DEFAULT_DETECTOR, DETECTORS, load_detector
 from paddle_course.detection.draw import draw_detections
-from paddle_course.detection.predict import detect_images
+from paddle_course.detection.predict import WEAK_SCORE, detect_images
 
-WEAK_SCORE = 0.2  # the web page also counts boxes from this score up to score_thresh (see _detect_page)
 
 
 @moduleinfo(
@@ -170,16 +169,16 @@ class CoursePedestrian(paddle.nn.Layer):
         if name not in detectors:
             detectors[name] = load_detector(name)
         score_thresh = float(score_thresh)
-        low = min(score_thresh, WEAK_SCORE)  # the weaker boxes are counted, to show what the threshold hides
-        found = detect_images(detectors[name], [image], ["upload"], low)[0]
-        kept = [box for box in found["data"] if box["confidence"] >= score_thresh]
+        # the weaker boxes are counted, to show what the threshold hides
+        found = detect_images(detectors[name], [image], ["upload"], score_thresh, weaker_from=WEAK_SCORE)[0]
+        kept = found["data"]
         message = f"{len(kept)} pedestrian(s) with score >= {score_thresh:g} ({name} detector)"
-        if len(found["data"]) > len(kept):
-            message += (f"; {len(found['data']) - len(kept)} weaker box(es) between {low:g} and {score_thresh:g}: "
-                        "lower score_thresh to see them")
+        if found["weaker"]:
+            message += (f"; {found['weaker']} weaker box(es) between {min(score_thresh, WEAK_SCORE):g} and "
+                        f"{score_thresh:g}: lower score_thresh to see them")
         elif not kept:
             message += "; try another detector"
-        result = {**found, "data": kept}  # object_detection's result at this score_thresh
+        result = {key: value for key, value in found.items() if key != "weaker"}  # object_detection's result
         return done(message), bgr_to_rgb(draw_detections(image, kept)), result
 
     @runnable
