@@ -71,6 +71,9 @@ setup(
         # weights in a format that cannot hold code (paddle_course/common/safe_weights.py,
         # the photo pedestrian detector's weights)
         "safetensors>=0.4,<1",
+        # the waybill labeller's NumPy path holds BLAS to one thread per worker thread (OpenBLAS's
+        # own threads spin-wait on a busy machine: 295 vs ~1,500 texts/s measured)
+        "threadpoolctl>=3,<4",
     ],
     extras_require={
         # selenium drives Debian's chromium + chromium-driver in tests/test_app_browser.py
