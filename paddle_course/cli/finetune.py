@@ -11,11 +11,20 @@ TASKS = ("sentiment", "pedestrian", "ocr", "waybill")
 KEEP_EPOCHS = 2  # common.trainer.KEEP_LAST_EPOCHS (not imported: --help stays free of PaddleHub)
 
 
-def keep_epochs(args):
-    """``--keep-epochs``, checked: an integer >= 0."""
-    from paddle_course.common.inputs import non_negative_int
+def check_shared_options(args):
+    """The numbers every fine-tune takes, checked before Paddle loads: ``--epochs`` and ``--batch-size``
+    (whole numbers >= 1, when given), ``--lr`` (> 0, when given), ``--base-mix`` (>= 0) and
+    ``--keep-epochs`` (a whole number >= 0)."""
+    from paddle_course.common.inputs import non_negative_int, positive_int, positive_number
 
-    return non_negative_int("--keep-epochs", args.keep_epochs)
+    for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value is not None:
+            positive_int(option, value)
+    if args.lr is not None:
+        positive_number("--lr", args.lr)
+    if args.base_mix < 0:
+        raise ValueError(f"--base-mix must be 0 or more, got {args.base_mix}")
+    non_negative_int("--keep-epochs", args.keep_epochs)
 
 
 def register(subparsers):

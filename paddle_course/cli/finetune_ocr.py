@@ -1,8 +1,8 @@
 """``paddle-course finetune ocr``: fine-tune the CRNN recognizer on image<TAB>text list files."""
 from pathlib import Path
 
-from paddle_course.cli.finetune import keep_epochs
-from paddle_course.common.inputs import existing_file, positive_int, positive_number
+from paddle_course.cli.finetune import check_shared_options
+from paddle_course.common.inputs import existing_file
 
 
 def _finetune(args):
@@ -11,12 +11,7 @@ def _finetune(args):
         existing_file(args.dev, "label file")
     if args.init is not None and not Path(args.init).is_dir():
         raise FileNotFoundError(f"--init {args.init}: no such checkpoint folder")
-    positive_int("--epochs", args.epochs)
-    positive_int("--batch-size", args.batch_size)
-    positive_number("--lr", args.lr)
-    keep_epochs(args)
-    if args.base_mix < 0:
-        raise ValueError(f"--base-mix must be 0 or more, got {args.base_mix}")
+    check_shared_options(args)
     from paddle_course.ocr.finetune import finetune
 
     result = finetune(args.train, args.dev, out_dir=args.out,

@@ -1,8 +1,8 @@
 """``paddle-course finetune pedestrian``: fine-tune a course_pedestrian detector with hub.Trainer."""
 from pathlib import Path
 
-from paddle_course.cli.finetune import keep_epochs
-from paddle_course.common.inputs import existing_dir, positive_int, positive_number
+from paddle_course.cli.finetune import check_shared_options
+from paddle_course.common.inputs import existing_dir
 
 
 def register(tasks):
@@ -46,14 +46,7 @@ def _check(args):
     existing_dir(args.train, "VOC folder")
     if args.dev is not None:
         existing_dir(args.dev, "VOC folder")
-    for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
-        if value is not None:
-            positive_int(option, value)
-    if args.lr is not None:
-        positive_number("--lr", args.lr)
-    if args.base_mix < 0:
-        raise ValueError(f"--base-mix must be 0 or more, got {args.base_mix}")
-    keep_epochs(args)
+    check_shared_options(args)
     if args.detector == "photo" and args.from_scratch:
         raise ValueError("--from-scratch is for --detector paddle: the photo detector is only fine-tuned")
 

@@ -1,8 +1,8 @@
 """``paddle-course finetune sentiment``: fine-tune course_sentiment on your own text<TAB>label files."""
 from pathlib import Path
 
-from paddle_course.cli.finetune import keep_epochs
-from paddle_course.common.inputs import existing_file, positive_int, positive_number
+from paddle_course.cli.finetune import check_shared_options
+from paddle_course.common.inputs import existing_file, positive_int
 
 TSV = "TSV file (lines text<TAB>label)"
 
@@ -20,13 +20,8 @@ def _finetune(args):
         existing_file(args.dev, TSV)
     if args.init is not None:
         _find_weights(args.init)
-    positive_int("--epochs", args.epochs)
-    positive_int("--batch-size", args.batch_size)
-    positive_number("--lr", args.lr)
+    check_shared_options(args)
     positive_int("--log-interval", args.log_interval)
-    keep_epochs(args)
-    if args.base_mix < 0:
-        raise ValueError(f"--base-mix must be 0 or more, got {args.base_mix}")
     from paddle_course.sentiment.finetune import finetune
 
     result = finetune(args.train, args.dev, out_dir=args.out, init=args.init or "shipped", epochs=args.epochs,

@@ -1,20 +1,15 @@
 """``paddle-course finetune waybill``: fine-tune the waybill labeller on JSONL (text + name/phone/address)."""
 from pathlib import Path
 
-from paddle_course.cli.finetune import keep_epochs
-from paddle_course.common.inputs import existing_file, positive_int, positive_number
+from paddle_course.cli.finetune import check_shared_options
+from paddle_course.common.inputs import existing_file
 
 
 def _finetune(args):
     existing_file(args.train, "JSONL file")  # a typo is answered before Paddle loads
     if args.dev is not None:
         existing_file(args.dev, "JSONL file")
-    positive_int("--epochs", args.epochs)
-    positive_int("--batch-size", args.batch_size)
-    positive_number("--lr", args.lr)
-    keep_epochs(args)
-    if args.base_mix < 0:
-        raise ValueError(f"--base-mix must be 0 or more, got {args.base_mix}")
+    check_shared_options(args)
     from paddle_course.ocr.waybill.finetune import finetune
 
     result = finetune(args.train, args.dev, out_dir=args.out, epochs=args.epochs, batch_size=args.batch_size,
