@@ -77,7 +77,7 @@ def result_lines(summary, out_dir):
                           if key.endswith("_found_real"))
         lines.append(f"  pedestrians (3.2): mAP@0.5 {scores} on {detection.get('images')} drawn scenes "
                      f"({detection.get('people')} people)"
-                     + (f"; on a real video frame with {real} people found: {found}" if real else "")
+                     + (f"; on a real video frame with {real} hand-boxed people, boxes scored >= 0.5: {found}" if real else "")
                      + " -> pedestrian_*.jpg")
     ocr = summary.get("ocr")
     if ocr:
