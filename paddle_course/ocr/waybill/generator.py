@@ -21,8 +21,10 @@ decoding the model uses, so the two cannot disagree.
     example = gen.sample()   # {"text", "tags", "name", "phone", "address", "format"}
 """
 import random
+import re
 
 from .addresses import AddressPrinter
+from .chat import ChatLines
 from .decode import fields_from_tags
 from .divisions import load_divisions
 from .extras import ExtraLines
@@ -79,7 +81,7 @@ class Doc:
         return chars, tags
 
 
-class WaybillGenerator(AddressPrinter, ExtraLines):
+class WaybillGenerator(AddressPrinter, ExtraLines, ChatLines):
     """Seeded generator of tagged waybill texts (see the module docstring)."""
 
     def __init__(self, seed=0, rare_char_rate=0.12):
@@ -208,14 +210,13 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
 
         if style == "labelled":
             all_labels = self.chance(0.8)
-            split_region = "address" in order and self.chance(0.08)
+            split_region = "address" in order and self.chance(0.12)
             per_line = self.chance(0.65)
             for i, field in enumerate(order):
                 pieces = list(fields[field])
                 labelled = all_labels or i == 0 or self.chance(0.3)
                 if field == "address" and split_region:
-                    region = [p for p in pieces if p[1] in ("province", "city", "district")]
-                    rest = [p for p in pieces if p[1] not in ("province", "city", "district")]
+                    region, rest = self.split_region(pieces)
                     head = [(self.rng.choice(REGION_LABELS) + self.pick(LABEL_SEPS), None)] + region
                     tail = [("详细地址" + self.pick(LABEL_SEPS), None)] + rest
                     if per_line:
@@ -235,8 +236,9 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
         elif style == "one-line":
             for field in order:
                 current += ([(sep, None)] if current else []) + list(fields[field])
-            if self.chance(0.08) and "address" in order:
-                current += [(self.pick(FIELD_SEPS[:4]), None), (self.digits(6), None)]  # a postcode
+            if self.chance(0.1) and "address" in order:  # a postcode after the address (a shop's export)
+                at = next(i for i, p in enumerate(current) if p[1] == "detail") + 1
+                current[at:at] = [(self.pick(FIELD_SEPS[:4]), None), (self.digits(6), None)]
             lines.append(current)
             if marked:
                 lines[0] = [(self.pick(RECIPIENT_MARKS) + self.pick(LABEL_SEPS), None)] + lines[0]
@@ -254,6 +256,21 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
         if style != "one-line" and self.chance(0.12):
             lines = self.wrap_address(lines)
         return lines
+
+    def split_region(self, pieces):
+        """(region, rest) of an address printed as 所在地区 + 详细地址: shops put the province, city,
+        district and often the 街道/镇 in 所在地区 (pieces keep their kinds: the gold address joins both)."""
+        region = [p for p in pieces if p[1] in ("province", "city", "district")]
+        rest = [p for p in pieces if p[1] not in ("province", "city", "district", None)]
+        town = re.match(r"\S{2,5}?(街道|镇|乡)", rest[0][0]) if rest else None
+        if town and len(rest[0][0]) > town.end() and self.chance(0.6):
+            region.append((town.group(0), "detail"))
+            rest[0] = (rest[0][0][town.end():].lstrip(), "detail")
+        elif rest and not town and self.chance(0.6):
+            region.append((self.stem() + self.pick((("街道", 3), ("镇", 1))), "detail"))
+        if self.chance(0.3):  # 广东省 佛山市 顺德区: the region as picked from a list, spaced
+            region = [q for p in region for q in (p, (" ", None))][:-1]
+        return region, rest
 
     def wrap_address(self, lines):
         """Split the address onto the next line, as a narrow label prints it: after its city or
@@ -322,7 +339,9 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
             text = self.negative()
             return {"text": text, "tags": ["O"] * len(text), "name": None, "phone": None, "address": None,
                     "format": "none"}
-        style = self.pick((("labelled", 40), ("one-line", 35), ("multi-line", 25), ("two-column", 1.5)))
+        style = self.pick((("labelled", 40), ("one-line", 35), ("multi-line", 25), ("two-column", 1.5), ("chat", 14)))
+        if style == "chat":
+            return self._finish(self.chat_message(), style)
         if style == "two-column" or (style == "labelled" and self.chance(0.06)):
             return self._finish(self._special_lines(style), style)
         with_sender = self.chance(0.15 if style == "one-line" else 0.3)
@@ -330,6 +349,8 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
         doc_lines = []  # lists of pieces
         if style != "one-line":
             doc_lines += [[(self.noise_line(), None)] for _ in range(self.pick(((0, 5), (1, 3), (2, 2), (3, 1))))]
+            if self.chance(0.3):  # the page's or the label's title first: 拼多多 订单详情, 下单成功
+                doc_lines.insert(0, [(self.header_line(), None)])
         sender = [[(line, None)] for line in self.sender_lines(one_line=style == "one-line",
                                                                labelled=style == "labelled")] if with_sender else []
         sender_first = self.chance(0.5)
