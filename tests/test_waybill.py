@@ -199,3 +199,30 @@ def test_generator_layouts_take_the_recipient_not_the_sender():
         pieces = gen.landline_with_extension()
         assert pieces[0][1] == "phone" and pieces[1][1] is None  # the extension is not part of the phone
         assert phone_digits(pieces[0][0]) and len(phone_digits(pieces[0][0])) in (11, 12)
+
+
+def test_decode_joins_an_address_printed_as_region_and_detail():
+    text = "收货人：潘雨\n所在地区：广东省 佛山市 顺德区 大良街道\n详细地址：凤山中路28号3座906"
+    tags = tags_for(text, [("name", "潘雨"), ("province", "广东省"), ("city", "佛山市"), ("district", "顺德区"),
+                           ("detail", "大良街道"), ("detail", "凤山中路28号3座906")])
+    assert fields_from_tags(text, tags)["address"] == "广东省佛山市顺德区大良街道凤山中路28号3座906"
+
+
+def test_generator_chat_titles_and_split_region_keep_the_recipient():
+    from paddle_course.ocr.waybill.generator import WaybillGenerator
+
+    gen = WaybillGenerator(seed=12)
+    for _ in range(60):
+        lines = gen.chat_message()
+        example = gen._finish(lines, "chat")
+        for field in ("name", "address"):  # the chat words around a field are O, the field is whole
+            if example[field]:
+                assert example[field] in "".join(example["text"].split()), example
+        title, station = gen.header_line(), gen.station_line()
+        assert title and station and "\n" not in title + station
+        pieces = gen.address()
+        region, rest = gen.split_region(pieces)
+        # every printed character of 所在地区 and 详细地址 is the address's (a 街道 may be added to the region)
+        assert all(k or not t.strip() for t, k in region + rest), (region, rest)
+        detail = "".join(t for t, k in rest)
+        assert detail and "".join(t for t, k in pieces if k).replace(" ", "").endswith(detail.replace(" ", ""))
