@@ -143,6 +143,8 @@ class ExtraLines:
             phone = self.masked_phone(phone)
         with_address = self.chance(0.7)
         address = "".join(text for text, _ in self.address()) if with_address else ""
+        if with_address and self.chance(0.25):  # only the sender's province and city (浙江省温州市)
+            address = "".join(text for text, kind in self.region()[0] if kind in ("province", "city")) or address
         sep = self.pick(FIELD_SEPS[:4])
         if not labelled and self.chance(0.3):  # 寄件人：广州市... 黄先生 020-...: the sender's fields in another order
             fields = [f for f in (who, phone, address) if f]

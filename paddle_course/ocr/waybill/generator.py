@@ -191,7 +191,7 @@ class WaybillGenerator(AddressPrinter, ExtraLines, ChatLines):
     def recipient_fields(self, style):
         """{"name", "phone", "address"}: the pieces of each field (a phone may bring an extension or a second number)."""
         fields = {"name": self.name(), "phone": [(self.phone(), "phone")], "address": self.address()}
-        if self.chance(0.02):  # an office landline with its extension: the number is the phone, the extension is not
+        if self.chance(0.035):  # an office landline with its extension: the number is the phone, the extension is not
             fields["phone"] = self.landline_with_extension()
         elif self.chance(0.03):  # a second number: the first one printed is the recipient's phone
             fields["phone"] += [(self.rng.choice(("/", " / ", "，", " ", "、")), None), (self.phone(), None)]
@@ -345,7 +345,7 @@ class WaybillGenerator(AddressPrinter, ExtraLines, ChatLines):
         if style == "two-column" or (style == "labelled" and self.chance(0.06)):
             return self._finish(self._special_lines(style), style)
         with_sender = self.chance(0.15 if style == "one-line" else 0.3)
-        lines = self.recipient(style, marked=with_sender and self.chance(0.7))
+        lines = self.recipient(style, marked=(with_sender and self.chance(0.7)) or self.chance(0.06))
         doc_lines = []  # lists of pieces
         if style != "one-line":
             doc_lines += [[(self.noise_line(), None)] for _ in range(self.pick(((0, 5), (1, 3), (2, 2), (3, 1))))]
