@@ -73,7 +73,7 @@ class AddressPrinter:
                           # 门 for the unit (Tianjin, Beijing), a lettered block: 5号楼3门402, A12栋
                           (f"{r.randint(1, 40)}号楼{r.randint(1, 8)}门{room}", 3), (f"{r.randint(1, 40)}门{room}", 1),
                           (f"{letter}{r.randint(1, 30)}栋", 1), (f"{letter}{r.randint(1, 30)}栋{room}", 1),
-                          (f"{r.randint(1, 40)}座{room}", 2)))
+                          (f"{r.randint(1, 40)}座{room}", 2), (room, 3)))  # 宇飞大厦1203: the room number alone
 
     def building(self):
         stem = self.rng.choice(COMPLEX_STEMS) if self.chance(0.6) else self.stem()

@@ -33,6 +33,9 @@ PHONE_WORDS = (("", 50), ("电话", 8), ("手机", 5), ("电话是", 3), ("手�
                ("tel", 0.5))
 ADDRESS_WORDS = (("", 55), ("地址", 6), ("地址是", 3), ("寄到", 3), ("发到", 2), ("送到", 1), ("地址：", 2),
                  ("收货地址", 2), ("住址", 0.5), ("地址在", 1))
+# after the address, what to do with the parcel there (O)
+ADDRESS_TAILS = (("", 80), ("找前台", 2), ("前台代收", 1), ("放门卫", 2), ("放驿站", 1), ("交给保安", 1), ("送货上门", 1),
+                 ("放快递柜", 1), ("到了打电话", 1), ("放门口", 1))
 NAME_TAILS = (("", 70), ("收", 8), ("就行", 2), ("就可以", 1), ("（收）", 1), ("的名字", 0.5))
 CHAT_SEPS = ((" ", 30), ("，", 25), (",", 8), ("", 10), ("。", 3), ("  ", 3), ("；", 2), ("!", 1), ("~", 1))
 
@@ -86,6 +89,9 @@ class ChatLines:
             pieces += fields[field]
             if field == "name":
                 pieces.append((self.pick(NAME_TAILS), None))
+            elif field == "address" and i < len(order) - 1:
+                tail = self.pick(ADDRESS_TAILS)
+                pieces.append(((self.pick(((" ", 3), ("，", 1), ("", 1))) + tail) if tail else "", None))
         closing = self.pick(CLOSINGS)
         if closing:
             pieces.append((self.pick(CHAT_SEPS) + closing, None))

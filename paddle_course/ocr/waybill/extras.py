@@ -60,6 +60,7 @@ class ExtraLines:
             (f"{r.choice(('收件单位', '单位', '公司', '收件公司'))}{sep}{self.stem()}{r.choice(INSTITUTIONS)}", 2),
             (f"目的地{sep}{self.digits(3)}{r.choice(('', 'WF', 'WB', 'A'))}-{self.digits(3)}", 1),
             (self.header_line(), 4), (self.station_line(), 4),
+            (r.choice(("默认地址", "[默认]", "【默认】", "默认", "设为默认", "家", "公司", "学校", "修改地址", "复制")), 2),
         ))
 
     def header_line(self):
