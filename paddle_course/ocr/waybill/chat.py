@@ -61,8 +61,7 @@ class ChatLines:
         order = self.field_order()
         opening = self.pick(GREETINGS)
         request = self._chat_word(REQUESTS, rel)
-        if request.endswith(("到", "至", "地址是", "地址", "这里", "那里", "家", "家里", "学校", "公司", "单位")) \
-                and self.chance(0.9):
+        if request.endswith(("到", "至", "地址是", "地址", "地址如下", "这里", "那里", "家", "家里", "学校", "公司", "单位")):
             order.remove("address")  # 寄到 ... : the address comes right after the request
             order.insert(0, "address")
         elif request.endswith(rel) and self.chance(0.8):
@@ -71,9 +70,14 @@ class ChatLines:
         if opening and request:
             opening += self.pick(CHAT_SEPS)
         opening += request
-        sender_first = self.chance(0.08)
-        if opening and self.chance(0.5):
+        # a greeting or a whole clause (麻烦今天发出) is set off from the field after it, as people type it
+        introduces = request.endswith(("到", "至", "是", "给" + rel, "如下", "这个", "地址", "这里", "那里", "家", "家里",
+                                       "学校", "公司", "单位"))
+        if opening and not introduces and self.chance(0.9):
+            opening += self.pick(((" ", 4), ("，", 4), ("：", 1), ("~", 1), ("。", 1), ("！", 0.5), (",", 1)))
+        elif opening and self.chance(0.5):
             opening += self.pick(((":", 2), ("：", 4), (" ", 3), ("，", 2), ("", 1)))
+        sender_first = self.chance(0.08)
         pieces = [(self._sender_intro(), None)] if sender_first else []
         if sender_first and not request:
             pieces.append(("帮忙寄给" + rel + self.pick((("：", 2), (" ", 1), ("，", 1))), None))
@@ -91,7 +95,7 @@ class ChatLines:
                 pieces.append((self.pick(NAME_TAILS), None))
             elif field == "address" and i < len(order) - 1:
                 tail = self.pick(ADDRESS_TAILS)
-                pieces.append(((self.pick(((" ", 3), ("，", 1), ("", 1))) + tail) if tail else "", None))
+                pieces.append(((self.pick(((" ", 3), ("，", 1))) + tail) if tail else "", None))
         closing = self.pick(CLOSINGS)
         if closing:
             pieces.append((self.pick(CHAT_SEPS) + closing, None))

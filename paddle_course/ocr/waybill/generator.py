@@ -238,7 +238,7 @@ class WaybillGenerator(AddressPrinter, ExtraLines, ChatLines):
                 current += ([(sep, None)] if current else []) + list(fields[field])
             if self.chance(0.1) and "address" in order:  # a postcode after the address (a shop's export)
                 at = next(i for i, p in enumerate(current) if p[1] == "detail") + 1
-                current[at:at] = [(self.pick(FIELD_SEPS[:4]), None), (self.digits(6), None)]
+                current[at:at] = [(self.pick(((" ", 3), ("，", 3), (",", 2), (" ，", 1))), None), (self.digits(6), None)]
             lines.append(current)
             if marked:
                 lines[0] = [(self.pick(RECIPIENT_MARKS) + self.pick(LABEL_SEPS), None)] + lines[0]
