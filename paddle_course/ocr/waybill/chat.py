@@ -37,7 +37,7 @@ ADDRESS_WORDS = (("", 55), ("地址", 6), ("地址是", 3), ("寄到", 3), ("发
 ADDRESS_TAILS = (("", 80), ("找前台", 2), ("前台代收", 1), ("放门卫", 2), ("放驿站", 1), ("交给保安", 1), ("送货上门", 1),
                  ("放快递柜", 1), ("到了打电话", 1), ("放门口", 1))
 NAME_TAILS = (("", 70), ("收", 8), ("就行", 2), ("就可以", 1), ("（收）", 1), ("的名字", 0.5))
-CHAT_SEPS = ((" ", 30), ("，", 25), (",", 8), ("", 10), ("。", 3), ("  ", 3), ("；", 2), ("!", 1), ("~", 1))
+CHAT_SEPS = ((" ", 30), ("，", 25), (",", 8), ("。", 3), ("  ", 3), ("", 6), ("；", 2), ("!", 1), ("~", 1))
 
 
 class ChatLines:
@@ -98,7 +98,7 @@ class ChatLines:
                 pieces.append(((self.pick(((" ", 3), ("，", 1))) + tail) if tail else "", None))
         closing = self.pick(CLOSINGS)
         if closing:
-            pieces.append((self.pick(CHAT_SEPS) + closing, None))
+            pieces.append((self.pick(CHAT_SEPS[:-4] if closing[0] not in "~！。哈" else CHAT_SEPS) + closing, None))
         return self._bubbles([p for p in pieces if p[0]])
 
     def _bubbles(self, pieces):

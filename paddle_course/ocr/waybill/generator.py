@@ -294,9 +294,9 @@ class WaybillGenerator(AddressPrinter, ExtraLines, ChatLines):
         return lines
 
     # -- OCR noise on the finished characters ------------------------------------
-    def ocr_noise(self, chars, tags):
+    def ocr_noise(self, chars, tags, typed=False):
         r = self.rng
-        if self.chance(0.25):  # OCR joins boxes: spaces vanish (line breaks stay)
+        if self.chance(0.25) and not typed:  # OCR joins boxes: spaces vanish (line breaks stay); not in typed chats
             keep = [i for i, ch in enumerate(chars) if ch not in " \t\u3000"]
             chars, tags = [chars[i] for i in keep], [tags[i] for i in keep]
         if self.chance(0.1):  # full-width digits in a field
@@ -383,7 +383,7 @@ class WaybillGenerator(AddressPrinter, ExtraLines, ChatLines):
             if i:
                 doc.add("\n")
             doc.extend(line)
-        chars, tags = self.ocr_noise(*doc.chars_and_tags())
+        chars, tags = self.ocr_noise(*doc.chars_and_tags(), typed=style == "chat")
         text = "".join(chars)
         fields = fields_from_tags(text, tags)
         return {"text": text, "tags": tags, **fields, "format": style}
