@@ -12,6 +12,7 @@ OCR makes (dropped or extra spaces, full-width digits, a confusable character).
 Rarer layouts: recipient and sender side by side in two columns read row by row,
 food-delivery slips (platform, shop, dishes around the customer), landlines with an
 extension (the extension is not the phone), an address wrapped after its district.
+Chat messages (:mod:`.chat`): the recipient typed into a chat box around requests and chat words.
 
 Every example is built as pieces of (text, kind); the tags follow from the pieces
 (whitespace is always O), and the gold fields follow from the tags with the same
