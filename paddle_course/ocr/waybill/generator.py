@@ -256,8 +256,7 @@ class WaybillGenerator(AddressPrinter, ExtraLines, ChatLines):
                 lines[0] = [(self.pick(RECIPIENT_MARKS) + self.pick(LABEL_SEPS), None)] + lines[0]
         if style != "one-line" and self.chance(0.12):
             lines = self.wrap_address(lines)
-            if self.chance(0.25):  # a narrow label wraps a long address twice
-                lines = self.wrap_address(lines)
+            lines = self.wrap_address(lines) if self.chance(0.25) else lines  # a narrow label may wrap it twice
         return lines
 
     def split_region(self, pieces):
