@@ -237,3 +237,14 @@ def test_generator_chat_titles_and_split_region_keep_the_recipient():
         assert all(k or not t.strip() for t, k in region + rest), (region, rest)
         detail = "".join(t for t, k in rest)
         assert detail and "".join(t for t, k in pieces if k).replace(" ", "").endswith(detail.replace(" ", ""))
+
+
+def test_recipe_samples_are_dispatch_slips_the_shipped_labeller_misreads():
+    from paddle_course.ocr.waybill.dataset import labelled_examples
+    from paddle_course.ocr.waybill.samples import dispatch_slips
+    from paddle_course.samples import SAMPLE_SEED
+
+    rows = dispatch_slips(100, SAMPLE_SEED + 1)  # wb_dev.jsonl of `paddle-course samples`
+    assert rows == dispatch_slips(100, SAMPLE_SEED + 1) and len(labelled_examples(rows)) == 100
+    score = exact_match(rows, extract_fields([r["text"] for r in rows]))
+    assert score["all"] < 0.8, score  # the driver comes first: the recipe has a shift to show
