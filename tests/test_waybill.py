@@ -16,9 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 HANDWRITTEN = ROOT / "data" / "waybill" / "handwritten.jsonl"
 ISSUE_TEXT = "张三18625584663广东省深圳市南山区学府路东百度国际大厦"
 ISSUE_FIELDS = {"name": "张三", "phone": "18625584663", "address": "广东省深圳市南山区学府路东百度国际大厦"}
-# measured with the shipped weights: 178 of 180 all-three exact (0.989). The set has become a dev set
+# measured with the shipped weights: 179 of 180 all-three exact (0.994). The set has become a dev set
 # (its errors guided the generator's last changes, see data/waybill/README.md), so this is optimistic.
-HANDWRITTEN_ALL_THREE = 178
+HANDWRITTEN_ALL_THREE = 179
+# the second hand-written set (110 printed + 110 typed), locked test once (0.859), a dev set since: 220 of 220
+SECOND_SET = [ROOT / "data" / "waybill" / f"handwritten_{part}.jsonl" for part in ("printed", "typed")]
+SECOND_SET_ALL_THREE = 220
 
 
 def tags_for(text, pieces):
@@ -111,6 +114,14 @@ def test_handwritten_set_all_three_exact():
     assert score["name"] >= 0.99 and score["phone"] >= 0.99 and score["address"] >= 0.99, score
 
 
+def test_second_handwritten_set_all_three_exact():
+    rows = [row for path in SECOND_SET for row in read_jsonl(path)]
+    assert len(rows) == 220
+    score = exact_match(rows, extract_fields([r["text"] for r in rows]))
+    # a regression guard at the measured level of a dev set (its errors were read): optimistic, not a test score
+    assert round(score["all"] * score["n"]) >= SECOND_SET_ALL_THREE, score
+
+
 def test_cli_waybill_extract_json(monkeypatch, capsys, tmp_path):
     from paddle_course.cli import main
 
@@ -199,3 +210,41 @@ def test_generator_layouts_take_the_recipient_not_the_sender():
         pieces = gen.landline_with_extension()
         assert pieces[0][1] == "phone" and pieces[1][1] is None  # the extension is not part of the phone
         assert phone_digits(pieces[0][0]) and len(phone_digits(pieces[0][0])) in (11, 12)
+
+
+def test_decode_joins_an_address_printed_as_region_and_detail():
+    text = "收货人：潘雨\n所在地区：广东省 佛山市 顺德区 大良街道\n详细地址：凤山中路28号3座906"
+    tags = tags_for(text, [("name", "潘雨"), ("province", "广东省"), ("city", "佛山市"), ("district", "顺德区"),
+                           ("detail", "大良街道"), ("detail", "凤山中路28号3座906")])
+    assert fields_from_tags(text, tags)["address"] == "广东省佛山市顺德区大良街道凤山中路28号3座906"
+
+
+def test_generator_chat_titles_and_split_region_keep_the_recipient():
+    from paddle_course.ocr.waybill.generator import WaybillGenerator
+
+    gen = WaybillGenerator(seed=12)
+    for _ in range(60):
+        lines = gen.chat_message()
+        example = gen._finish(lines, "chat")
+        for field in ("name", "address"):  # the chat words around a field are O, the field is whole
+            if example[field]:
+                assert example[field] in "".join(example["text"].split()), example
+        title, station = gen.header_line(), gen.station_line()
+        assert title and station and "\n" not in title + station
+        pieces = gen.address()
+        region, rest = gen.split_region(pieces)
+        # every printed character of 所在地区 and 详细地址 is the address's (a 街道 may be added to the region)
+        assert all(k or not t.strip() for t, k in region + rest), (region, rest)
+        detail = "".join(t for t, k in rest)
+        assert detail and "".join(t for t, k in pieces if k).replace(" ", "").endswith(detail.replace(" ", ""))
+
+
+def test_recipe_samples_are_dispatch_slips_the_shipped_labeller_misreads():
+    from paddle_course.ocr.waybill.dataset import labelled_examples
+    from paddle_course.ocr.waybill.samples import dispatch_slips
+    from paddle_course.samples import SAMPLE_SEED
+
+    rows = dispatch_slips(100, SAMPLE_SEED + 1)  # wb_dev.jsonl of `paddle-course samples`
+    assert rows == dispatch_slips(100, SAMPLE_SEED + 1) and len(labelled_examples(rows)) == 100
+    score = exact_match(rows, extract_fields([r["text"] for r in rows]))
+    assert score["all"] < 0.8, score  # the driver comes first: the recipe has a shift to show

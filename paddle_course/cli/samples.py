@@ -8,7 +8,7 @@ def register(subparsers):
         description="Write into DIR the inputs the README's commands take: street.jpg (a real photograph), "
         "waybill.png (a rendered waybill), my_train.tsv and my_dev.tsv (slang reviews for `finetune sentiment`), "
         "my_voc/ (dusk scenes for `finetune pedestrian`), lines/ and lines_dev/ (serif digit lines for "
-        "`finetune ocr`), wb_train.jsonl and wb_dev.jsonl (waybills with English labels for `finetune waybill`). "
+        "`finetune ocr`), wb_train.jsonl and wb_dev.jsonl (a company's dispatch slips for `finetune waybill`). "
         "Then run the README's commands inside DIR.")
     parser.add_argument("out", type=Path, nargs="?", default=Path("course_samples"), metavar="DIR",
                         help="folder to write into (default: course_samples)")

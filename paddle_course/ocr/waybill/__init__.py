@@ -13,7 +13,7 @@ Two extractors, same output ``{"name", "phone", "address"}`` (a field not found 
   fallback for a field the labeller leaves empty.
 
 Rooms: ``rules``, ``network`` (embedding -> BiGRU -> linear -> CRF), ``decode`` (tags ->
-fields), ``generator`` / ``addresses`` / ``extras`` / ``lexicon`` / ``divisions`` (training data),
+fields), ``generator`` / ``addresses`` / ``extras`` / ``chat`` / ``lexicon`` / ``divisions`` (training data),
 ``dataset`` (vocabulary, batching, JSONL), ``train``, ``finetune`` (hub.Trainer),
 ``predict``, ``metrics``.  Paddle is imported only when the labeller is loaded.
 """

@@ -69,10 +69,16 @@ class AddressPrinter:
                           (f"{r.randint(1, 9)}期{r.randint(1, 40)}栋{room}", 2), (f"{letter}{room}", 2),
                           (f"{r.randint(1, 40)}号{room}", 2), (f"{r.randint(1, 40)}栋{unit}单元", 3),
                           (f"{r.choice('一二三四五六七八九十')}号楼{room}", 2),
-                          (f"{r.choice('一二三四五六七八九')}单元{room}", 1)))
+                          (f"{r.choice('一二三四五六七八九')}单元{room}", 1),
+                          # 门 for the unit (Tianjin, Beijing), a lettered block: 5号楼3门402, A12栋
+                          (f"{r.randint(1, 40)}号楼{r.randint(1, 8)}门{room}", 3), (f"{r.randint(1, 40)}门{room}", 1),
+                          (f"{letter}{r.randint(1, 30)}栋", 1), (f"{letter}{r.randint(1, 30)}栋{room}", 1),
+                          (f"{r.randint(1, 40)}座{room}", 2), (room, 3)))  # 宇飞大厦1203: the room number alone
 
     def building(self):
         stem = self.rng.choice(COMPLEX_STEMS) if self.chance(0.6) else self.stem()
+        if self.chance(0.03):  # 佳和·阳光新城: two names joined by a middle dot
+            stem += "·" + self.stem()
         if self.chance(0.15):  # an estate known by its name alone (a developer + a stem), no 小区/花园
             return stem + (self.stem() if self.chance(0.5) else "")
         return stem + self.rng.choice(COMPLEX_SUFFIXES)
@@ -94,7 +100,12 @@ class AddressPrinter:
         elif kind == "institution":
             if self.chance(0.5):
                 parts.append(self.road() + self.number())
-            parts.append(self.stem() + r.choice(INSTITUTIONS))
+            # an institution is often named after its city or county: 林芝市第一中学, 昆山人民医院
+            place = self.pick(((self.stem(), 6), (short_city(division.city or division.province), 2),
+                               (division.city or division.province, 1), (short_district(division.district or "城区"), 1)))
+            parts.append(place + self.pick((("", 6), ("第一", 1), ("第二", 1), ("市", 0.5))) + r.choice(INSTITUTIONS))
+            if self.chance(0.2):
+                parts.append(r.choice(("家属院", "家属楼", "教师公寓", "宿舍", "职工宿舍", "附属楼")))
             parts.append(self.pick(((self.stem()[:2] + "校区" + f"{r.randint(1, 30)}号宿舍楼{r.randint(101, 699)}", 2),
                                     (f"{r.randint(1, 12)}号楼{r.randint(101, 1299)}", 2), ("", 3),
                                     (r.choice(("门诊楼", "住院部", "行政楼", "图书馆", "传达室", "研发部")), 2))))

@@ -6,8 +6,9 @@ printed here is O, except the recipient's own fields in ``two_columns``.
 A mixin of :class:`.generator.WaybillGenerator`: it uses the generator's seeded ``rng`` and its
 helpers ``pick``, ``chance``, ``stem``, ``digits``, ``name``, ``phone``, ``address`` and ``divisions``.
 """
-from .divisions import short_city
+from .divisions import short_city, short_district
 from .lexicon import (
+    COURIER_LATIN,
     COURIERS,
     DELIVERY_PLATFORMS,
     DISHES,
@@ -15,12 +16,17 @@ from .lexicon import (
     GOODS,
     INSTITUTIONS,
     LABEL_SEPS,
+    ORDER_STATES,
+    PAGE_TITLES,
     REMARKS,
     SENDER_ADDRESS_LABELS,
     SENDER_LABELS,
     SENDER_NAME_LABELS,
     SENDER_PHONE_LABELS,
+    SHOP_PLATFORMS,
     SHOP_SUFFIXES,
+    STATION_LABELS,
+    STATION_SUFFIXES,
 )
 
 
@@ -53,7 +59,35 @@ class ExtraLines:
             ("收件人签名：", 1), ("客服电话 95338", 1), (f"{date}", 1),
             (f"{r.choice(('收件单位', '单位', '公司', '收件公司'))}{sep}{self.stem()}{r.choice(INSTITUTIONS)}", 2),
             (f"目的地{sep}{self.digits(3)}{r.choice(('', 'WF', 'WB', 'A'))}-{self.digits(3)}", 1),
+            (self.header_line(), 4), (self.station_line(), 4),
+            (r.choice(("默认地址", "[默认]", "【默认】", "默认", "设为默认", "家", "公司", "学校", "修改地址", "复制")), 2),
         ))
+
+    def header_line(self):
+        """The first line of an order page or a label: 拼多多 订单详情, 下单成功, 韵达 YUNDA 4620...: all O."""
+        r = self.rng
+        gap = self.pick((("", 3), (" ", 3), ("  ", 1)))
+        return self.pick((
+            (r.choice(SHOP_PLATFORMS) + gap + r.choice(PAGE_TITLES), 6),
+            (r.choice(SHOP_PLATFORMS), 2),
+            (r.choice(ORDER_STATES), 4),
+            (r.choice(COURIERS) + gap + r.choice(COURIER_LATIN) + self.pick((("", 1), (" " + self.digits(13), 2))), 3),
+            (r.choice(COURIER_LATIN) + " " + self.digits(r.randint(12, 15)), 1),
+            (r.choice(COURIERS) + gap + r.choice(("标快", "特快送", "电子面单", "经济快递", "次日达", "隔日达")), 2),
+            (r.choice(SHOP_PLATFORMS) + gap + r.choice(ORDER_STATES), 1),
+        ))
+
+    def station_line(self):
+        """A courier's station or sorting line (站点：昆明官渡营业部): a place name that is not the address, O."""
+        r = self.rng
+        d = r.choice(self.divisions)
+        place = short_city(d.city or d.province) + self.pick((("", 3), (self.stem(), 3), (short_district(d.district or "城区"), 2)))
+        line = r.choice(STATION_LABELS) + self.pick(LABEL_SEPS) + place + r.choice(STATION_SUFFIXES)
+        if self.chance(0.3):
+            line += r.choice((" 路区：", " 派件员：", " 编号 ", " ")) + str(r.randint(1, 60))
+        if self.chance(0.15):  # 三段码 with the province: 380-C 宁夏
+            line = f"{self.digits(3)}-{r.choice('ABCDEFGW')}{r.choice(('', self.digits(2)))} {short_city(d.province)}"
+        return line
 
     def takeout_lines(self):
         """(lines before, lines after) the customer on a food-delivery slip (外卖单): all O."""
@@ -110,6 +144,8 @@ class ExtraLines:
             phone = self.masked_phone(phone)
         with_address = self.chance(0.7)
         address = "".join(text for text, _ in self.address()) if with_address else ""
+        if with_address and self.chance(0.25):  # only the sender's province and city (浙江省温州市)
+            address = "".join(text for text, kind in self.region()[0] if kind in ("province", "city")) or address
         sep = self.pick(FIELD_SEPS[:4])
         if not labelled and self.chance(0.3):  # 寄件人：广州市... 黄先生 020-...: the sender's fields in another order
             fields = [f for f in (who, phone, address) if f]

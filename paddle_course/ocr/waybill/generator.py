@@ -12,6 +12,7 @@ OCR makes (dropped or extra spaces, full-width digits, a confusable character).
 Rarer layouts: recipient and sender side by side in two columns read row by row,
 food-delivery slips (platform, shop, dishes around the customer), landlines with an
 extension (the extension is not the phone), an address wrapped after its district.
+Chat messages (:mod:`.chat`): the recipient typed into a chat box around requests and chat words.
 
 Every example is built as pieces of (text, kind); the tags follow from the pieces
 (whitespace is always O), and the gold fields follow from the tags with the same
@@ -21,8 +22,10 @@ decoding the model uses, so the two cannot disagree.
     example = gen.sample()   # {"text", "tags", "name", "phone", "address", "format"}
 """
 import random
+import re
 
 from .addresses import AddressPrinter
+from .chat import ChatLines
 from .decode import fields_from_tags
 from .divisions import load_divisions
 from .extras import ExtraLines
@@ -79,7 +82,7 @@ class Doc:
         return chars, tags
 
 
-class WaybillGenerator(AddressPrinter, ExtraLines):
+class WaybillGenerator(AddressPrinter, ExtraLines, ChatLines):
     """Seeded generator of tagged waybill texts (see the module docstring)."""
 
     def __init__(self, seed=0, rare_char_rate=0.12):
@@ -189,7 +192,7 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
     def recipient_fields(self, style):
         """{"name", "phone", "address"}: the pieces of each field (a phone may bring an extension or a second number)."""
         fields = {"name": self.name(), "phone": [(self.phone(), "phone")], "address": self.address()}
-        if self.chance(0.02):  # an office landline with its extension: the number is the phone, the extension is not
+        if self.chance(0.035):  # an office landline with its extension: the number is the phone, the extension is not
             fields["phone"] = self.landline_with_extension()
         elif self.chance(0.03):  # a second number: the first one printed is the recipient's phone
             fields["phone"] += [(self.rng.choice(("/", " / ", "，", " ", "、")), None), (self.phone(), None)]
@@ -208,14 +211,13 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
 
         if style == "labelled":
             all_labels = self.chance(0.8)
-            split_region = "address" in order and self.chance(0.08)
+            split_region = "address" in order and self.chance(0.12)
             per_line = self.chance(0.65)
             for i, field in enumerate(order):
                 pieces = list(fields[field])
                 labelled = all_labels or i == 0 or self.chance(0.3)
                 if field == "address" and split_region:
-                    region = [p for p in pieces if p[1] in ("province", "city", "district")]
-                    rest = [p for p in pieces if p[1] not in ("province", "city", "district")]
+                    region, rest = self.split_region(pieces)
                     head = [(self.rng.choice(REGION_LABELS) + self.pick(LABEL_SEPS), None)] + region
                     tail = [("详细地址" + self.pick(LABEL_SEPS), None)] + rest
                     if per_line:
@@ -235,8 +237,9 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
         elif style == "one-line":
             for field in order:
                 current += ([(sep, None)] if current else []) + list(fields[field])
-            if self.chance(0.08) and "address" in order:
-                current += [(self.pick(FIELD_SEPS[:4]), None), (self.digits(6), None)]  # a postcode
+            if self.chance(0.1) and "address" in order:  # a postcode after the address (a shop's export)
+                at = next(i for i, p in enumerate(current) if p[1] == "detail") + 1
+                current[at:at] = [(self.pick(((" ", 3), ("，", 3), (",", 2), (" ，", 1))), None), (self.digits(6), None)]
             lines.append(current)
             if marked:
                 lines[0] = [(self.pick(RECIPIENT_MARKS) + self.pick(LABEL_SEPS), None)] + lines[0]
@@ -253,7 +256,23 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
                 lines[0] = [(self.pick(RECIPIENT_MARKS) + self.pick(LABEL_SEPS), None)] + lines[0]
         if style != "one-line" and self.chance(0.12):
             lines = self.wrap_address(lines)
+            lines = self.wrap_address(lines) if self.chance(0.25) else lines  # a narrow label may wrap it twice
         return lines
+
+    def split_region(self, pieces):
+        """(region, rest) of an address printed as 所在地区 + 详细地址: shops put the province, city,
+        district and often the 街道/镇 in 所在地区 (pieces keep their kinds: the gold address joins both)."""
+        region = [p for p in pieces if p[1] in ("province", "city", "district")]
+        rest = [p for p in pieces if p[1] not in ("province", "city", "district", None)]
+        town = re.match(r"\S{2,5}?(街道|镇|乡)", rest[0][0]) if rest else None
+        if town and len(rest[0][0]) > town.end() and self.chance(0.6):
+            region.append((town.group(0), "detail"))
+            rest[0] = (rest[0][0][town.end():].lstrip(), "detail")
+        elif rest and not town and self.chance(0.6):
+            region.append((self.stem() + self.pick((("街道", 3), ("镇", 1))), "detail"))
+        if self.chance(0.3):  # 广东省 佛山市 顺德区: the region as picked from a list, spaced
+            region = [q for p in region for q in (p, (" ", None))][:-1]
+        return region, rest
 
     def wrap_address(self, lines):
         """Split the address onto the next line, as a narrow label prints it: after its city or
@@ -275,9 +294,9 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
         return lines
 
     # -- OCR noise on the finished characters ------------------------------------
-    def ocr_noise(self, chars, tags):
+    def ocr_noise(self, chars, tags, typed=False):
         r = self.rng
-        if self.chance(0.25):  # OCR joins boxes: spaces vanish (line breaks stay)
+        if self.chance(0.25) and not typed:  # OCR joins boxes: spaces vanish (line breaks stay); not in typed chats
             keep = [i for i, ch in enumerate(chars) if ch not in " \t\u3000"]
             chars, tags = [chars[i] for i in keep], [tags[i] for i in keep]
         if self.chance(0.1):  # full-width digits in a field
@@ -322,14 +341,18 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
             text = self.negative()
             return {"text": text, "tags": ["O"] * len(text), "name": None, "phone": None, "address": None,
                     "format": "none"}
-        style = self.pick((("labelled", 40), ("one-line", 35), ("multi-line", 25), ("two-column", 1.5)))
+        style = self.pick((("labelled", 40), ("one-line", 35), ("multi-line", 25), ("two-column", 1.5), ("chat", 14)))
+        if style == "chat":
+            return self._finish(self.chat_message(), style)
         if style == "two-column" or (style == "labelled" and self.chance(0.06)):
             return self._finish(self._special_lines(style), style)
         with_sender = self.chance(0.15 if style == "one-line" else 0.3)
-        lines = self.recipient(style, marked=with_sender and self.chance(0.7))
+        lines = self.recipient(style, marked=(with_sender and self.chance(0.7)) or self.chance(0.06))
         doc_lines = []  # lists of pieces
         if style != "one-line":
             doc_lines += [[(self.noise_line(), None)] for _ in range(self.pick(((0, 5), (1, 3), (2, 2), (3, 1))))]
+            if self.chance(0.3):  # the page's or the label's title first: 拼多多 订单详情, 下单成功
+                doc_lines.insert(0, [(self.header_line(), None)])
         sender = [[(line, None)] for line in self.sender_lines(one_line=style == "one-line",
                                                                labelled=style == "labelled")] if with_sender else []
         sender_first = self.chance(0.5)
@@ -360,7 +383,7 @@ class WaybillGenerator(AddressPrinter, ExtraLines):
             if i:
                 doc.add("\n")
             doc.extend(line)
-        chars, tags = self.ocr_noise(*doc.chars_and_tags())
+        chars, tags = self.ocr_noise(*doc.chars_and_tags(), typed=style == "chat")
         text = "".join(chars)
         fields = fields_from_tags(text, tags)
         return {"text": text, "tags": tags, **fields, "format": style}
