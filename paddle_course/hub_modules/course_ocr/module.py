@@ -155,8 +155,11 @@ class CourseOCR(paddle.nn.Layer):
                                  label="Recognised lines, top to bottom", interactive=False, wrap=True,
                                  elem_id="ocr-lines")
             outputs = [status, drawn, lines, fields]
-            read.click(self._read_page, upload, outputs, api_name="read_waybill")
-            picked.then(self._read_page, upload, outputs, api_name=False)
+            # Gradio's table draws only the rows its last measured height showed; measured while the rows
+            # were arriving it sometimes shows one row until the window changes size: tell it that it did
+            redraw = "() => { window.dispatchEvent(new Event('resize')); }"
+            read.click(self._read_page, upload, outputs, api_name="read_waybill").then(None, js=redraw)
+            picked.then(self._read_page, upload, outputs, api_name=False).then(None, js=redraw)
         return app
 
     def _read_page(self, path):
