@@ -4,7 +4,7 @@ A mixin of :class:`.generator.WaybillGenerator`: it uses the generator's seeded
 ``rng`` and its helpers ``pick``, ``chance``, ``stem``, ``hanzi`` and ``divisions``.
 """
 from .divisions import short_city, short_district, short_province
-from .lexicon import COMPLEX_STEMS, COMPLEX_SUFFIXES, INSTITUTIONS, ROAD_SUFFIXES, TAILS
+from .lexicon import COMPLEX_STEMS, COMPLEX_SUFFIXES, INSTITUTIONS, PICKUP_POINTS, ROAD_SUFFIXES, TAILS, TAIL_PLACES
 
 
 class AddressPrinter:
@@ -122,8 +122,15 @@ class AddressPrinter:
                                         (r.choice(("与", "和")) + self.road() + "交叉口", 1))))
         if self.chance(0.07):
             parts.append(r.choice(TAILS))
+        elif self.chance(0.08):
+            parts.append(self.pickup_tail())
         sep = " " if self.chance(0.1) else ""
         return sep.join(p for p in parts if p)
+
+    def pickup_tail(self):
+        """Where the parcel is left, printed as the end of the address: 客栈前台, 住院部三楼护士站, 北门丰巢快递柜."""
+        place = self.pick(((self.rng.choice(TAIL_PLACES), 5), ("", 4), (self.stem() + self.rng.choice(("店", "酒店")), 1)))
+        return place + self.rng.choice(PICKUP_POINTS)
 
     def address(self):
         """Pieces of the address: region pieces then the detail."""
