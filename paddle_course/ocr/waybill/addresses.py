@@ -128,7 +128,7 @@ class AddressPrinter:
         return sep.join(p for p in parts if p)
 
     def pickup_tail(self):
-        """Where the parcel is left, printed as the end of the address: 客栈前台, 住院部三楼护士站, 北门丰巢快递柜."""
+        """Where the parcel is left, printed as the end of the address: 酒店前台, 门诊楼护士站, 南门快递柜."""
         place = self.pick(((self.rng.choice(TAIL_PLACES), 5), ("", 4), (self.stem() + self.rng.choice(("店", "酒店")), 1)))
         return place + self.rng.choice(PICKUP_POINTS)
 
