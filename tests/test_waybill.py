@@ -197,6 +197,38 @@ def test_course_ocr_module_extract_waybill():
     assert module.serving_func_name == "serving_method"  # the image serving method is unchanged
 
 
+def test_decoded_address_drops_a_tables_borders_at_its_ends():
+    from paddle_course.ocr.waybill.decode import TAG_INDEX, fields_from_ids
+
+    text = "┃收┃李明 13672084519┃\n┃ ┃河北省廊坊市三河市燕郊镇1号┃"
+    tags = tags_for(text, [("name", "李明"), ("phone", "13672084519┃"), ("province", "河北省"), ("city", "廊坊市"),
+                           ("district", "三河市"), ("detail", "燕郊镇1号┃")])
+    want = {"name": "李明", "phone": "13672084519", "address": "河北省廊坊市三河市燕郊镇1号"}
+    assert fields_from_tags(text, tags) == want
+    assert fields_from_ids(text, [TAG_INDEX[t] for t in tags]) == want  # the NumPy path decodes the same
+    assert fields_from_tags("┃│", ["B-detail", "I-detail"])["address"] is None
+
+
+def test_generator_pickup_points_id_numbers_and_borders():
+    from paddle_course.ocr.waybill.generator import WaybillGenerator
+
+    gen = WaybillGenerator(seed=13)
+    for _ in range(30):
+        tail = gen.pickup_tail()  # 酒店前台: printed as the end of the address
+        assert tail and "\n" not in tail and not any(ch.isspace() for ch in tail)
+        number = gen.id_number()
+        assert len(number) == 18 and number[:17].isdigit() and number[0] != "0"
+    seen = {"id": 0, "border": 0}
+    for example in gen.samples(1500):
+        if "身份证" in example["text"]:  # an ID number near the recipient is never the phone
+            seen["id"] += 1
+            assert example["phone"] is None or len(example["phone"]) <= 12, example
+        if example["text"].startswith(("┃", "│")):  # a table's borders are O
+            seen["border"] += 1
+            assert not any(ch in "┃│" for f in ("name", "address") for ch in (example[f] or "")), example
+    assert seen["id"] and seen["border"], seen
+
+
 def test_generator_layouts_take_the_recipient_not_the_sender():
     from paddle_course.ocr.waybill.decode import phone_digits
     from paddle_course.ocr.waybill.generator import WaybillGenerator
