@@ -124,6 +124,8 @@ class AddressPrinter:
             parts.append(r.choice(TAILS))
         elif self.chance(0.08):
             parts.append(self.pickup_tail())
+        elif self.chance(0.04):
+            parts.append(self.landmark_tail())
         sep = " " if self.chance(0.1) else ""
         return sep.join(p for p in parts if p)
 
@@ -131,6 +133,15 @@ class AddressPrinter:
         """Where the parcel is left, printed as the end of the address: 酒店前台, 门诊楼护士站, 南门快递柜."""
         place = self.pick(((self.rng.choice(TAIL_PLACES), 5), ("", 4), (self.stem() + self.rng.choice(("店", "酒店")), 1)))
         return place + self.rng.choice(PICKUP_POINTS)
+
+    def landmark_tail(self):
+        """A landmark and the shop or door by it, as people end an address: 人民医院对面 五金店, 第二小学旁."""
+        r = self.rng
+        landmark = self.stem() + r.choice(("医院", "小学", "中学", "超市", "银行", "加油站", "菜市场", "公园", "车站", "邮局"))
+        where = r.choice(("旁", "对面", "隔壁", "后面", "斜对面", "旁边", "往北100米", "附近"))
+        shop = self.pick((("", 4), (self.stem() + r.choice(("五金店", "便利店", "门市", "副食店", "药店", "修车铺")), 2),
+                          (r.choice(("蓝色大门", "二楼", "小卖部")), 1)))
+        return landmark + where + (self.pick(((" ", 1), ("", 2))) + shop if shop else "")
 
     def address(self):
         """Pieces of the address: region pieces then the detail."""
