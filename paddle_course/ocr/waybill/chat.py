@@ -9,6 +9,7 @@ the message over a few bubbles.  Every character besides the recipient's fields 
 A mixin of :class:`.generator.WaybillGenerator`: it uses the generator's seeded ``rng`` and
 its helpers ``pick``, ``chance``, ``name``, ``phone``, ``recipient_fields`` and ``field_order``.
 """
+from .divisions import short_city, short_district
 
 RELATIONS = ("我妈", "我爸", "我姐", "我哥", "我弟", "我妹", "我朋友", "我同学", "我老婆", "我老公", "我奶奶", "我爷爷",
              "我外婆", "我外公", "我舅舅", "我姑姑", "我阿姨", "我叔叔", "我表姐", "我闺蜜", "我室友", "我儿子", "我女儿",
@@ -22,7 +23,7 @@ REQUESTS = (("", 25), ("麻烦寄到", 5), ("帮我寄到", 3), ("寄到", 3), (
             ("改一下地址", 1), ("地址改成这个", 1), ("发{rel}那里", 1), ("寄到{rel}家", 1), ("寄到学校", 1),
             ("寄到公司", 1), ("发到单位", 1), ("寄到家里", 1), ("麻烦今天发出", 1), ("拍好了，发这里", 1),
             ("帮忙寄一下", 1), ("这是收货地址", 1), ("发货地址是", 0.5), ("寄快递给{rel}", 1), ("麻烦帮我下单", 0.5),
-            ("寄给", 2), ("发给", 1), ("送给", 0.5), ("快递放门卫就行", 0.5), ("放前台就行", 0.3), ("帮忙送到", 1))
+            ("寄给", 2), ("发给", 1), ("送给", 0.5), ("从{origin}寄的", 1), ("{origin}发货", 0.5), ("我在{origin}", 0.5), ("快递放门卫就行", 0.5), ("放前台就行", 0.3), ("帮忙送到", 1))
 # who the recipient is at a company: 找财务部的王芳
 DEPARTMENTS = ("财务部", "行政部", "人事部", "销售部", "市场部", "技术部", "前台", "办公室", "采购部", "仓库",
                "客服部", "设计部", "教务处", "后勤处", "三楼", "二组", "护士站")
@@ -50,7 +51,10 @@ class ChatLines:
     """The recipient in a chat message (see the module docstring)."""
 
     def _chat_word(self, table, rel):
-        return self.pick(table).format(rel=rel, dept=self.rng.choice(DEPARTMENTS))
+        # the place the parcel comes from (从杭州寄的) is a place name that is not the address
+        origin = self.rng.choice(self.divisions)
+        origin = short_city(origin.city or origin.province) if self.chance(0.7) else short_district(origin.district or "城区")
+        return self.pick(table).format(rel=rel, dept=self.rng.choice(DEPARTMENTS), origin=origin)
 
     def _sender_intro(self):
         """I, the sender, first: 我是寄件人 王强 138...，: O (the recipient follows)."""

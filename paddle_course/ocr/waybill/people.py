@@ -36,7 +36,7 @@ class PersonFields:
             return [(first + rng.choice(("", " " + rng.choice(("Wang", "Li", "Zhang", "Chen", "Liu")))), "name")]
         surname = rng.choice(COMPOUND_SURNAMES) if self.chance(0.15) else rng.choice(SURNAMES)
         if self.chance(0.04):
-            surname = rng.choice(self.common_chars)  # a surname outside the list
+            surname = rng.choice(self.rare_chars if self.chance(0.4) else self.common_chars)  # a surname outside the list
         honorific = self.pick(((None, 88), ("先生", 5), ("女士", 4), ("小姐", 1), ("老师", 0.6), ("经理", 0.4),
                                ("总", 0.3), ("同学", 0.2), ("师傅", 0.2), ("医生", 0.1), ("阿姨", 0.1), ("主任", 0.1)))
         if honorific and (self.chance(0.6) or len(honorific) == 1):
