@@ -31,6 +31,8 @@ class AddressPrinter:
                 pieces.append((short_city(d.city) if short and self.chance(0.5) else d.city, "city"))
         if d.district:
             district = short_district(d.district) if short and self.chance(0.2) else d.district
+            if self.chance(0.05):  # a functional zone printed where the district goes: 高新区, 经济技术开发区
+                district = self.functional_zone(d)
             pieces.append((district, "district"))
         if not pieces:
             pieces.append((d.province, "province"))
@@ -43,6 +45,13 @@ class AddressPrinter:
                     spaced.append((sep, None))
             return spaced, d
         return pieces, d
+
+    def functional_zone(self, division):
+        """A development zone people write as the district (not in the division list): 高新区, X经济技术开发区."""
+        place = self.pick((("", 3), (short_city(division.city or division.province), 2), (self.stem(), 3)))
+        return place + self.pick((("高新区", 5), ("高新技术产业开发区", 1), ("经济技术开发区", 3), ("经开区", 2),
+                                  ("新区", 2), ("开发区", 2), ("工业园区", 2), ("新技术开发区", 1), ("综合保税区", 0.5),
+                                  ("产业园区", 1), ("自贸区", 0.5)))
 
     def road(self):
         return self.stem() + self.pick(ROAD_SUFFIXES)
