@@ -22,6 +22,9 @@ HANDWRITTEN_ALL_THREE = 179
 # the second hand-written set (110 printed + 110 typed), locked test once (0.859), a dev set since: 220 of 220
 SECOND_SET = [ROOT / "data" / "waybill" / f"handwritten_{part}.jsonl" for part in ("printed", "typed")]
 SECOND_SET_ALL_THREE = 220
+# the third (110 mixed + 110 customer), locked test once (0.923), a dev set since: 204 of 220 with the shipped weights
+THIRD_SET = [ROOT / "data" / "waybill" / f"handwritten_{part}.jsonl" for part in ("mixed", "customer")]
+THIRD_SET_ALL_THREE = 204
 
 
 def tags_for(text, pieces):
@@ -122,6 +125,14 @@ def test_second_handwritten_set_all_three_exact():
     assert round(score["all"] * score["n"]) >= SECOND_SET_ALL_THREE, score
 
 
+def test_third_handwritten_set_all_three_exact():
+    rows = [row for path in THIRD_SET for row in read_jsonl(path)]
+    assert len(rows) == 220
+    score = exact_match(rows, extract_fields([r["text"] for r in rows]))
+    # a regression guard at the measured level of a dev set (its errors were read): optimistic, not a test score
+    assert round(score["all"] * score["n"]) >= THIRD_SET_ALL_THREE, score
+
+
 def test_cli_waybill_extract_json(monkeypatch, capsys, tmp_path):
     from paddle_course.cli import main
 
@@ -195,6 +206,38 @@ def test_course_ocr_module_extract_waybill():
     with pytest.raises(ValueError, match="list"):
         module.extract_waybill(texts=ISSUE_TEXT)
     assert module.serving_func_name == "serving_method"  # the image serving method is unchanged
+
+
+def test_decoded_address_drops_a_tables_borders_at_its_ends():
+    from paddle_course.ocr.waybill.decode import TAG_INDEX, fields_from_ids
+
+    text = "┃收┃李明 13672084519┃\n┃ ┃河北省廊坊市三河市燕郊镇1号┃"
+    tags = tags_for(text, [("name", "李明"), ("phone", "13672084519┃"), ("province", "河北省"), ("city", "廊坊市"),
+                           ("district", "三河市"), ("detail", "燕郊镇1号┃")])
+    want = {"name": "李明", "phone": "13672084519", "address": "河北省廊坊市三河市燕郊镇1号"}
+    assert fields_from_tags(text, tags) == want
+    assert fields_from_ids(text, [TAG_INDEX[t] for t in tags]) == want  # the NumPy path decodes the same
+    assert fields_from_tags("┃│", ["B-detail", "I-detail"])["address"] is None
+
+
+def test_generator_pickup_points_id_numbers_and_borders():
+    from paddle_course.ocr.waybill.generator import WaybillGenerator
+
+    gen = WaybillGenerator(seed=13)
+    for _ in range(30):
+        tail = gen.pickup_tail()  # 酒店前台: printed as the end of the address
+        assert tail and "\n" not in tail and not any(ch.isspace() for ch in tail)
+        number = gen.id_number()
+        assert len(number) == 18 and number[:17].isdigit() and number[0] != "0"
+    seen = {"id": 0, "border": 0}
+    for example in gen.samples(1500):
+        if "身份证" in example["text"]:  # an ID number near the recipient is never the phone
+            seen["id"] += 1
+            assert example["phone"] is None or len(example["phone"]) <= 12, example
+        if example["text"].startswith(("┃", "│")):  # a table's borders are O
+            seen["border"] += 1
+            assert not any(ch in "┃│" for f in ("name", "address") for ch in (example[f] or "")), example
+    assert seen["id"] and seen["border"], seen
 
 
 def test_generator_layouts_take_the_recipient_not_the_sender():

@@ -4,7 +4,7 @@ A mixin of :class:`.generator.WaybillGenerator`: it uses the generator's seeded
 ``rng`` and its helpers ``pick``, ``chance``, ``stem``, ``hanzi`` and ``divisions``.
 """
 from .divisions import short_city, short_district, short_province
-from .lexicon import COMPLEX_STEMS, COMPLEX_SUFFIXES, INSTITUTIONS, ROAD_SUFFIXES, TAILS
+from .lexicon import COMPLEX_STEMS, COMPLEX_SUFFIXES, INSTITUTIONS, PICKUP_POINTS, ROAD_SUFFIXES, TAILS, TAIL_PLACES
 
 
 class AddressPrinter:
@@ -31,6 +31,8 @@ class AddressPrinter:
                 pieces.append((short_city(d.city) if short and self.chance(0.5) else d.city, "city"))
         if d.district:
             district = short_district(d.district) if short and self.chance(0.2) else d.district
+            if self.chance(0.05):  # a functional zone printed where the district goes: 高新区, 经济技术开发区
+                district = self.functional_zone(d)
             pieces.append((district, "district"))
         if not pieces:
             pieces.append((d.province, "province"))
@@ -43,6 +45,13 @@ class AddressPrinter:
                     spaced.append((sep, None))
             return spaced, d
         return pieces, d
+
+    def functional_zone(self, division):
+        """A development zone people write as the district (not in the division list): 高新区, X经济技术开发区."""
+        place = self.pick((("", 3), (short_city(division.city or division.province), 2), (self.stem(), 3)))
+        return place + self.pick((("高新区", 5), ("高新技术产业开发区", 1), ("经济技术开发区", 3), ("经开区", 2),
+                                  ("新区", 2), ("开发区", 2), ("工业园区", 2), ("新技术开发区", 1), ("综合保税区", 0.5),
+                                  ("产业园区", 1), ("自贸区", 0.5)))
 
     def road(self):
         return self.stem() + self.pick(ROAD_SUFFIXES)
@@ -122,8 +131,26 @@ class AddressPrinter:
                                         (r.choice(("与", "和")) + self.road() + "交叉口", 1))))
         if self.chance(0.07):
             parts.append(r.choice(TAILS))
+        elif self.chance(0.08):
+            parts.append(self.pickup_tail())
+        elif self.chance(0.04):
+            parts.append(self.landmark_tail())
         sep = " " if self.chance(0.1) else ""
         return sep.join(p for p in parts if p)
+
+    def pickup_tail(self):
+        """Where the parcel is left, printed as the end of the address: 酒店前台, 门诊楼护士站, 南门快递柜."""
+        place = self.pick(((self.rng.choice(TAIL_PLACES), 5), ("", 4), (self.stem() + self.rng.choice(("店", "酒店")), 1)))
+        return place + self.rng.choice(PICKUP_POINTS)
+
+    def landmark_tail(self):
+        """A landmark and the shop or door by it, as people end an address: 人民医院对面 五金店, 第二小学旁."""
+        r = self.rng
+        landmark = self.stem() + r.choice(("医院", "小学", "中学", "超市", "银行", "加油站", "菜市场", "公园", "车站", "邮局"))
+        where = r.choice(("旁", "对面", "隔壁", "后面", "斜对面", "旁边", "往北100米", "附近"))
+        shop = self.pick((("", 4), (self.stem() + r.choice(("五金店", "便利店", "门市", "副食店", "药店", "修车铺")), 2),
+                          (r.choice(("蓝色大门", "二楼", "小卖部")), 1)))
+        return landmark + where + (self.pick(((" ", 1), ("", 2))) + shop if shop else "")
 
     def address(self):
         """Pieces of the address: region pieces then the detail."""

@@ -18,7 +18,8 @@ Decoding (tags -> ``{"name", "phone", "address"}``):
 * a name loses punctuation at its ends (禚洪涛- with a dash glued to it by a
   ``name-phone-address`` layout reads 禚洪涛; 阿依·古丽 keeps its middle dot);
 * a name without a letter or hanzi, or an address without a letter, hanzi or
-  digit (punctuation alone) is no field.
+  digit (punctuation alone) is no field; an address loses a table's borders
+  (┃ │ |) at its ends.
 
 A field with no tagged character is ``None``.
 """
@@ -100,6 +101,15 @@ def clean_name(name):
     return name if any(ch.isalpha() for ch in name) else None
 
 
+def clean_address(address):
+    """The address without a table's borders at its ends (┃ │ |: a label's grid read as text); None when
+    nothing with a letter, hanzi or digit is left (punctuation alone is a mis-tag, not a field)."""
+    if address is None:
+        return None
+    address = address.strip("|" + "".join(map(chr, range(0x2500, 0x2580))))
+    return address if any(ch.isalnum() for ch in address) else None
+
+
 def fields_from_tags(text, tags):
     """Turn one text's tags into ``{"name", "phone", "address"}`` (see the module docstring)."""
     name = phone = None
@@ -112,11 +122,8 @@ def fields_from_tags(text, tags):
             phone = phone_digits(piece)
         elif kind in ADDRESS_KINDS:
             address.append(piece)
-    address = squeeze("".join(address)) or None
-    # a name or an address of punctuation alone is a mis-tag, not a field
-    name = clean_name(name)
-    if address is not None and not any(ch.isalnum() for ch in address):
-        address = None
+    address = clean_address(squeeze("".join(address)) or None)
+    name = clean_name(name)  # a name or an address of punctuation alone is a mis-tag, not a field
     return {"name": name, "phone": phone, "address": address}
 
 
@@ -146,7 +153,4 @@ def fields_from_ids(text, tag_ids):
     span = _first_span(kinds, begins, PHONE_KIND)
     phone = phone_digits(text[span[0]:span[1]]) if span else None
     address = "".join(itertools.compress(text, (kinds > PHONE_KIND).tolist())) or None
-    name = clean_name(name)
-    if address is not None and not any(ch.isalnum() for ch in address):
-        address = None
-    return {"name": name, "phone": phone, "address": address}
+    return {"name": clean_name(name), "phone": phone, "address": clean_address(address)}

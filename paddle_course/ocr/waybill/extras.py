@@ -49,6 +49,8 @@ class ExtraLines:
             (f"重量{sep}{r.randint(0, 20)}.{r.randint(0, 9)}kg", 3),
             (f"件数{sep}{r.randint(1, 3)}", 2),
             (f"邮编{sep}{self.digits(6)}", 3),
+            (f"快递公司{sep}{r.choice(COURIERS)[:2]}{self.pick(((' ', 1), ('', 1)))}{self.digits(r.randint(12, 15))}", 1),
+            (f"取件码{sep}{r.randint(1, 30)}-{r.randint(1, 9)}-{r.randint(1000, 9999)}", 1),
             ("签收人：", 2), ("已验视", 2), (r.choice(("寄付月结", "到付", "寄付现结")), 2),
             (f"代收货款{sep}¥{r.randint(0, 500)}.00", 1),
             (f"{self.digits(3)}-{r.choice('ABCDEFGW')}{self.digits(2)} {self.digits(2)}", 3),
@@ -147,6 +149,9 @@ class ExtraLines:
         if with_address and self.chance(0.25):  # only the sender's province and city (浙江省温州市)
             address = "".join(text for text, kind in self.region()[0] if kind in ("province", "city")) or address
         sep = self.pick(FIELD_SEPS[:4])
+        if address and self.chance(0.06):  # a same-city order: 取件 + where the courier picks up, then the sender
+            pickup = self.rng.choice(("取件", "取货", "取件地址", "取货地址", "发货地")) + self.pick(LABEL_SEPS)
+            return [pickup + address + self.pick(((" ", 2), ("  ", 1))) + label + who + sep + phone]
         if not labelled and self.chance(0.3):  # 寄件人：广州市... 黄先生 020-...: the sender's fields in another order
             fields = [f for f in (who, phone, address) if f]
             self.rng.shuffle(fields)
