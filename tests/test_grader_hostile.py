@@ -172,15 +172,19 @@ print("started", _started)
 
 
 @pytest.mark.slow
-def test_a_crafted_checkpoint_is_refused_before_anything_in_it_runs(tmp_path, grader_tmp):
-    """hw05: the learner's finetune leaves a pickle with a ``__reduce__`` in best_model/; the grader reads
-    the checkpoint back, so it must refuse it without running it."""
+@pytest.mark.parametrize("call, names", [
+    ('open, ({marker!r}, "w")', ("builtins.open", "io.open")),
+    ('os.system, ("touch " + {marker!r},)', ("posix.system",)),
+], ids=["open", "os.system"])
+def test_a_crafted_checkpoint_is_refused_before_anything_in_it_runs(tmp_path, grader_tmp, call, names):
+    """hw05: the learner's finetune leaves a pickle with a ``__reduce__`` in best_model/ and epoch_2/; the
+    grader reads the checkpoint back, so it must refuse it without running it."""
     marker = tmp_path / "PWNED"
     source = reference_solution(load_assignment("hw05")[0]).read_text(encoding="utf-8") + f'''
 
 class _Payload:
     def __reduce__(self):
-        return (open, ({str(marker)!r}, "w"))
+        return ({call.format(marker=str(marker))})
 
 
 _honest_finetune = finetune
@@ -199,7 +203,7 @@ def finetune(train_path, dev_path, out_dir, *args, **kwargs):
     report = grade("hw05", path, seed=SEED)
     result = report.result("finetune_returns_the_best_epoch")
     assert result.status == "FAIL" and "not a plain weights file" in result.message
-    assert "builtins.open" in result.message or "io.open" in result.message
+    assert any(name in result.message for name in names) and "nothing in it was run" in result.message
     assert report.score == 9
     assert not marker.exists()
     assert list(grader_tmp.iterdir()) == []
