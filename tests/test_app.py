@@ -287,7 +287,7 @@ def test_waybill_is_read_and_its_recipient_extracted(client, tmp_path):
     status, drawn, lines, fields = client.predict(_file(path), api_name="/read_waybill")
     assert status.startswith("**Done:**")
     assert fields == expected
-    assert any(row[0].startswith("收件人") for row in lines["data"])
+    assert any(row["text"].startswith("收件人") for row in lines)
     assert drawn
 
 

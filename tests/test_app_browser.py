@@ -281,7 +281,7 @@ def test_waybill_sample_is_read_and_its_recipient_extracted(page):
     expected = render_waybill(seed=WAYBILL_SEEDS[0])[2]
     fields = page.text("#ocr-fields")
     assert expected["phone"] in fields and expected["name"] in fields, fields
-    # every recognised line is drawn in the table (Gradio's table once showed only its first row)
+    # every recognised line is shown (a Gradio table here once drew only its first row: now a JSON view)
     page.wait(lambda: all(line in page.text("#ocr-lines") for line in ("收件人", "电话", "地址")),
               "the recognised lines in the table")
     assert page.all("#ocr-image img")

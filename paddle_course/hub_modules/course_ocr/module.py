@@ -151,15 +151,12 @@ class CourseOCR(paddle.nn.Layer):
                     fields = gr.JSON(label="Recipient (name, phone, address)", elem_id="ocr-fields")
             drawn = gr.Image(label="Text boxes and what was read", type="numpy", interactive=False,
                              elem_id="ocr-image")
-            lines = gr.Dataframe(headers=["text", "confidence"], datatype=["str", "number"],
-                                 label="Recognised lines, top to bottom", interactive=False, wrap=True,
-                                 elem_id="ocr-lines")
+            # JSON, not a Dataframe: Gradio's table sometimes drew only its first row (measured while the
+            # rows arrived); a JSON view always shows every line
+            lines = gr.JSON(label="Recognised lines, top to bottom (text, confidence)", elem_id="ocr-lines")
             outputs = [status, drawn, lines, fields]
-            # Gradio's table draws only the rows its last measured height showed; measured while the rows
-            # were arriving it sometimes shows one row until the window changes size: tell it that it did
-            redraw = "() => { window.dispatchEvent(new Event('resize')); }"
-            read.click(self._read_page, upload, outputs, api_name="read_waybill").then(None, js=redraw)
-            picked.then(self._read_page, upload, outputs, api_name=False).then(None, js=redraw)
+            read.click(self._read_page, upload, outputs, api_name="read_waybill")
+            picked.then(self._read_page, upload, outputs, api_name=False)
         return app
 
     def _read_page(self, path):
@@ -178,7 +175,7 @@ class CourseOCR(paddle.nn.Layer):
         missing = [key for key, value in fields.items() if value is None]
         message = f"{len(found)} line(s) read"
         message += f"; not found: {', '.join(missing)}" if missing else "; name, phone and address found"
-        rows = [[line["text"], round(line["confidence"], 3)] for line in found]
+        rows = [{"text": line["text"], "confidence": round(line["confidence"], 3)} for line in found]
         return done(message), bgr_to_rgb(draw_result(image, found)), rows, fields
 
     @runnable
