@@ -191,6 +191,25 @@ def test_finetune_rejects_a_row_whose_fields_are_not_in_its_text(tmp_path):
         finetune(bad, bad, out_dir=tmp_path / "out")
 
 
+def test_training_mixes_hand_written_texts_and_names_a_bad_row(tmp_path):
+    from paddle_course.ocr.waybill.predict import WaybillLabeller
+    from paddle_course.ocr.waybill.train import train
+
+    written = tmp_path / "written.jsonl"
+    written.write_text(json.dumps({"text": "宋佳明（收件人）\n15251930762（手机）\n江苏省南京市江宁区胜太路68号（地址）",
+                                   "name": "宋佳明", "phone": "15251930762", "address": "江苏省南京市江宁区胜太路68号"},
+                                  ensure_ascii=False) + "\n", encoding="utf-8")
+    log = train(tmp_path / "out", n_train=48, n_dev=8, epochs=1, batch_size=16, hidden=8, emb_dim=8,
+                log=lambda *_: None, handwritten=[str(written)], handwritten_repeat=3)
+    assert log["n_handwritten"] == 1 and log["handwritten_repeat"] == 3 and log["handwritten"] == ["written.jsonl"]
+    assert WaybillLabeller(tmp_path / "out").extract(["x"])[0].keys() >= {"name", "phone", "address"}
+
+    written.write_text(json.dumps({"text": "张三13800138000", "name": "李四", "phone": "13800138000",
+                                   "address": None}, ensure_ascii=False) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"written.jsonl\[0\]: name '李四' is not in the text"):
+        train(tmp_path / "out2", n_train=8, n_dev=4, epochs=1, log=lambda *_: None, handwritten=[str(written)])
+
+
 @pytest.mark.slow
 def test_course_ocr_module_extract_waybill():
     from paddle_course.common.hub import load_module

@@ -3,7 +3,10 @@
     OMP_NUM_THREADS=2 nice -n 10 python -m waybill.train --out waybill/assets
 
 The training texts come from ``WaybillGenerator(seed)``, the dev texts from another
-seed; the checkpoint with the best dev all-three-fields exact match is kept.
+seed; the checkpoint with the best dev all-three-fields exact match is kept.  Texts written
+by hand (``--handwritten FILE``, the JSONL of ``dataset.py``) can be mixed in, each seen
+``--handwritten-repeat`` times per epoch: the generator knows only the formats it was written
+for, people write others.  Hand-written *evaluation* sets never go here.
 Writes config.json, vocab.jsonl, model.pdparams and train_log.json to ``--out``.
 """
 import argparse
@@ -13,7 +16,8 @@ import time
 
 import numpy as np
 
-from .dataset import Vocab, atomic_write_text, encode_examples, length_buckets, pad_batch
+from .dataset import (Vocab, atomic_write_text, encode_examples, labelled_examples, length_buckets, pad_batch,
+                      read_jsonl)
 from .decode import TAGS, fields_from_tags
 from .generator import WaybillGenerator
 from .metrics import exact_match
@@ -55,8 +59,11 @@ def save_model(model, vocab, out_dir):
 
 
 def train(out_dir, n_train=60000, n_dev=2000, epochs=4, batch_size=64, lr=3e-3, seed=1, log=print,
-          emb_dim=64, hidden=96, num_layers=1, init=None):
-    """Generate, train, keep the best dev checkpoint; returns the training log (a dict)."""
+          emb_dim=64, hidden=96, num_layers=1, init=None, handwritten=(), handwritten_repeat=1):
+    """Generate, train, keep the best dev checkpoint; returns the training log (a dict).
+
+    ``handwritten``: JSONL files of hand-written training texts, added ``handwritten_repeat`` times.
+    """
     import paddle
 
     from .network import WaybillTagger
@@ -66,9 +73,11 @@ def train(out_dir, n_train=60000, n_dev=2000, epochs=4, batch_size=64, lr=3e-3, 
     start = time.perf_counter()
     train_examples = WaybillGenerator(seed).samples(n_train)
     dev_examples = WaybillGenerator(seed + 10_000).samples(n_dev)
+    written = [e for path in handwritten for e in labelled_examples(read_jsonl(path), source=path)]
     vocab = Vocab.build()
-    encoded = encode_examples(train_examples, vocab)
-    log(f"generated {n_train} + {n_dev} texts in {time.perf_counter() - start:.0f}s; vocab {len(vocab)}")
+    encoded = encode_examples(train_examples + written * handwritten_repeat, vocab)
+    log(f"generated {n_train} + {n_dev} texts in {time.perf_counter() - start:.0f}s; "
+        f"{len(written)} hand-written x {handwritten_repeat}; vocab {len(vocab)}")
 
     model = WaybillTagger(len(vocab), emb_dim=emb_dim, hidden=hidden, num_layers=num_layers)
     if init:  # warm start from earlier weights (same vocabulary and sizes)
@@ -102,7 +111,8 @@ def train(out_dir, n_train=60000, n_dev=2000, epochs=4, batch_size=64, lr=3e-3, 
             best = dev["all"]
             save_model(model, vocab, out_dir)
     result = {"seed": seed, "n_train": n_train, "n_dev": n_dev, "epochs": epochs, "batch_size": batch_size,
-              "lr": lr, "init": init, "config": model.config, "history": history, "best_dev_all": best,
+              "lr": lr, "init": init, "handwritten": [os.path.basename(p) for p in handwritten],
+              "n_handwritten": len(written), "handwritten_repeat": handwritten_repeat, "config": model.config, "history": history, "best_dev_all": best,
               "seconds": time.perf_counter() - start}
     atomic_write_text(os.path.join(out_dir, "train_log.json"), json.dumps(result, indent=1) + "\n")
     return result
@@ -119,10 +129,15 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--hidden", type=int, default=96)
     parser.add_argument("--layers", type=int, default=1)
-    parser.add_argument("--init", help="directory with model.pdparams to start from")
+    parser.add_argument("--init", help="directory with model.safetensors to start from (same sizes)")
+    parser.add_argument("--handwritten", action="append", default=[], metavar="FILE",
+                        help="JSONL of hand-written training texts (text, name, phone, address); repeatable")
+    parser.add_argument("--handwritten-repeat", type=int, default=1, metavar="K",
+                        help="times each hand-written text is seen per epoch (default 1)")
     args = parser.parse_args(argv)
     result = train(args.out, args.n_train, args.n_dev, args.epochs, args.batch_size, args.lr, args.seed,
-                   hidden=args.hidden, num_layers=args.layers, init=args.init)
+                   hidden=args.hidden, num_layers=args.layers, init=args.init,
+                   handwritten=args.handwritten, handwritten_repeat=args.handwritten_repeat)
     print(f"best dev all-three exact {result['best_dev_all']:.4f} in {result['seconds']:.0f}s")
 
 
