@@ -148,7 +148,7 @@ def labelled_examples(objects, source="data"):
 # -- locating fields in a text ------------------------------------------------------------
 
 SENDER_RE = re.compile(r"(寄件|发件|寄方|发货|^寄|\n寄|From)")
-PHONE_RUN_RE = re.compile(r"[+＋(（]?[0-9０-９OolI|DBSZ][0-9０-９OolI|DBSZ()（）\s\-－—+＋]{5,}[0-9０-９OolI|DBSZ]")
+PHONE_RUN_RE = re.compile(r"[+＋(（]?[0-9０-９OolI|DBSZ][0-9０-９OolI|DBSZ()（）\s\-－—+＋.．·]{5,}[0-9０-９OolI|DBSZ]")
 
 
 def squeezed_index(text):

@@ -62,8 +62,10 @@ class PersonFields:
         fmt = self.pick((("{n}", 70), ("{a} {b} {c}", 8), ("{a}-{b}-{c}", 7), ("+86 {n}", 4), ("+86{n}", 2),
                          ("+86-{n}", 2), ("{a} {b}{c}", 2), ("(+86){n}", 1), ("86-{n}", 1), ("{a}{b} {c}", 2),
                          ("+86 {a} {b} {c}", 1), ("86{n}", 0.5), ("0086 {n}", 0.3), ("{a}—{b}—{c}", 0.5),
-                         ("{a}－{b}－{c}", 0.5), ("{a} - {b} - {c}", 0.3)))
-        printed = fmt.format(n=number, a=number[:3], b=number[3:7], c=number[7:])
+                         ("{a}－{b}－{c}", 0.5), ("{a} - {b} - {c}", 0.3),
+                         ("{a}.{b}.{c}", 0.7), ("{p} {q} {r}", 1.5), ("{p}-{q}-{r}", 0.5)))  # 1397 0258 143: 4-4-3
+        printed = fmt.format(n=number, a=number[:3], b=number[3:7], c=number[7:], p=number[:4], q=number[4:8],
+                             r=number[8:])
         if self.chance(0.03):  # OCR reads one digit as a look-alike letter
             spots = [i for i, ch in enumerate(printed) if ch in PHONE_LOOKALIKES and i > 0]
             if spots:
