@@ -191,6 +191,17 @@ def test_finetune_rejects_a_row_whose_fields_are_not_in_its_text(tmp_path):
         finetune(bad, bad, out_dir=tmp_path / "out")
 
 
+def test_training_tags_find_a_name_that_also_occurs_inside_the_address():
+    from paddle_course.ocr.waybill.dataset import tags_from_fields
+
+    text = "金山17783042196重庆市渝北区鸳鸯街道金山大道1号"
+    tags = tags_from_fields(text, "金山", "17783042196", "重庆市渝北区鸳鸯街道金山大道1号")
+    assert tags[:2] == ["B-name", "I-name"] and fields_from_tags(text, tags)["address"].endswith("金山大道1号")
+    phone = "收件：潘玉珍，手机139.7025.8143，海南省儋州市那大镇中兴大街152号"
+    assert fields_from_tags(phone, tags_from_fields(phone, "潘玉珍", "13970258143", "海南省儋州市那大镇中兴大街152号"))[
+        "phone"] == "13970258143"
+
+
 def test_training_mixes_hand_written_texts_and_names_a_bad_row(tmp_path):
     from paddle_course.ocr.waybill.predict import WaybillLabeller
     from paddle_course.ocr.waybill.train import train

@@ -168,9 +168,11 @@ def _sender_positions(text):
     return marks
 
 
-def _find(squeezed, keep, value, avoid):
-    """Original (start, end) of ``value`` in the squeezed text, preferring an occurrence outside ``avoid``."""
-    hits = [m.start() for m in re.finditer(re.escape(value), squeezed)]
+def _find(squeezed, keep, value, avoid, taken=()):
+    """Original (start, end) of ``value`` in the squeezed text, preferring an occurrence outside ``avoid``
+    and never one that overlaps ``taken`` (a field already marked: the name 金山 inside 金山大道)."""
+    hits = [m.start() for m in re.finditer(f"(?={re.escape(value)})", squeezed)]
+    hits = [h for h in hits if not any(keep[i] in taken for i in range(h, h + len(value)))]
     if not hits:
         return None
     hits.sort(key=lambda h: keep[h] in avoid)
@@ -241,7 +243,7 @@ def tags_from_fields(text, name, phone, address, where="text"):
         mark(*span, kinds + [("detail", len(value) - p - c - d)])
     if name:
         value = squeeze(name)
-        span = _find(squeezed, keep, value, avoid)
+        span = _find(squeezed, keep, value, avoid, taken={i for i, tag in enumerate(tags) if tag != "O"})
         if span is None:
             raise ValueError(f"{where}: name {name!r} is not in the text")
         mark(*span, [("name", len(value))])
