@@ -9,9 +9,9 @@ driver for the recipient there; a learner who fine-tunes on 300 such slips teach
 company's format.  :func:`dispatch_slips` prints seeded generator recipients in these layouts;
 ``paddle-course samples`` writes them as ``wb_train.jsonl`` (300) and ``wb_dev.jsonl`` (100).
 
-Measured with the README's recipe (2026-12-02, the weights shipped then, the samples of the round-4
-generator): dev all three fields right 0.05 -> 0.98; the base task, the 180 hand-written waybills,
-0.994 -> 0.994 with the default ``--base-mix 1`` and 0.994 -> 0.472 with ``--base-mix 0`` (without generator waybills mixed in, the
+Measured with the README's recipe (2026-12-02, round 5's weights, the samples of the round-5
+generator): dev all three fields right 0.06 -> 0.99; the base task, the 180 hand-written waybills,
+1.000 -> 1.000 with the default ``--base-mix 1`` and 1.000 -> 0.572 with ``--base-mix 0`` (without generator waybills mixed in, the
 labeller learns to skip the first person and number of every waybill).
 
 (Until 2026-12 these samples were cross-border orders with English labels, ``Consignee: ... |

@@ -7,7 +7,7 @@ seed; the checkpoint with the best dev all-three-fields exact match is kept.  Te
 by hand (``--handwritten FILE``, the JSONL of ``dataset.py``) can be mixed in, each seen
 ``--handwritten-repeat`` times per epoch: the generator knows only the formats it was written
 for, people write others.  Hand-written *evaluation* sets never go here.
-Writes config.json, vocab.jsonl, model.pdparams and train_log.json to ``--out``.
+Writes config.json, vocab.jsonl, model.safetensors and train_log.json to ``--out``.
 """
 import argparse
 import json
