@@ -16,16 +16,17 @@ ROOT = Path(__file__).resolve().parents[1]
 HANDWRITTEN = ROOT / "data" / "waybill" / "handwritten.jsonl"
 ISSUE_TEXT = "张三18625584663广东省深圳市南山区学府路东百度国际大厦"
 ISSUE_FIELDS = {"name": "张三", "phone": "18625584663", "address": "广东省深圳市南山区学府路东百度国际大厦"}
-# measured with the shipped weights: 179 of 180 all-three exact (0.994). The set has become a dev set
-# (its errors guided the generator's last changes, see data/waybill/README.md), so this is optimistic.
-HANDWRITTEN_ALL_THREE = 179
+# measured with the shipped weights: 180 of 180 all-three exact. The set has become a dev set
+# (its errors guided the generator's changes, see data/waybill/README.md), so this is optimistic.
+HANDWRITTEN_ALL_THREE = 180
 # The later hand-written sets, each 110 + 110 texts by people who saw nothing else, each a locked test once
 # and a dev set since (their errors were read): a regression guard at the level the shipped weights
 # measure, optimistic, not a test score (the once-only scores are in data/waybill/README.md).
 LATER_SETS = {  # name: (files, all-three exact of 220 with the shipped weights)
     "second": (("printed", "typed"), 220),    # locked once: 0.859
-    "third": (("mixed", "customer"), 204),    # locked once: 0.923
-    "fourth": (("labels", "pasted"), 190),    # locked once: 0.864
+    "third": (("mixed", "customer"), 219),    # locked once: 0.923
+    "fourth": (("labels", "pasted"), 209),    # locked once: 0.864
+    "fifth": (("slips", "messages"), 215),    # locked once: 0.977 (these weights)
 }
 
 def tags_for(text, pieces):
