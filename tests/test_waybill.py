@@ -223,6 +223,19 @@ def test_training_mixes_hand_written_texts_and_names_a_bad_row(tmp_path):
         train(tmp_path / "out2", n_train=8, n_dev=4, epochs=1, log=lambda *_: None, handwritten=[str(written)])
 
 
+def test_train_cli_names_a_missing_file_and_weights_of_another_size(tmp_path, capsys):
+    from paddle_course.ocr.waybill.train import main, train
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--handwritten", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2 and "missing.jsonl: no such file" in capsys.readouterr().err
+    train(tmp_path / "small", n_train=16, n_dev=4, epochs=1, hidden=8, emb_dim=8, log=lambda *_: None)
+    with pytest.raises(SystemExit):
+        main(["--init", str(tmp_path / "small"), "--n-train", "8", "--n-dev", "4", "--out", str(tmp_path / "out")])
+    assert "weights of another size or network" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_course_ocr_module_extract_waybill():
     from paddle_course.common.hub import load_module
