@@ -64,6 +64,20 @@ def save_model(model, vocab, out_dir):
     vocab.save(os.path.join(out_dir, "vocab.jsonl"))
 
 
+def warm_start(model, init):
+    """Load the weights in folder ``init`` into ``model``; weights of other shapes are a ValueError."""
+    from paddle_course.common.checkpoints import load_state
+
+    weights = load_state(init)[1]
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in weights.items()}
+    if own != theirs:  # Paddle would only warn and keep the random weights
+        wrong = sorted(k for k in own.keys() | theirs.keys() if own.get(k) != theirs.get(k))
+        raise ValueError(f"{init}: weights of another size or network ({wrong[0]}: {theirs.get(wrong[0])} there, "
+                         f"{own.get(wrong[0])} here); pass the same --hidden and --layers")
+    model.set_state_dict(weights)
+
+
 def train(out_dir, n_train=60000, n_dev=2000, epochs=4, batch_size=64, lr=3e-3, seed=1, log=print,
           emb_dim=64, hidden=96, num_layers=1, init=None, handwritten=(), handwritten_repeat=1):
     """Generate, train, keep the best dev checkpoint; returns the training log (a dict).
@@ -87,16 +101,7 @@ def train(out_dir, n_train=60000, n_dev=2000, epochs=4, batch_size=64, lr=3e-3, 
 
     model = WaybillTagger(len(vocab), emb_dim=emb_dim, hidden=hidden, num_layers=num_layers)
     if init:  # warm start from earlier weights (same vocabulary and sizes)
-        from paddle_course.common.checkpoints import load_state
-
-        weights = load_state(init)[1]
-        own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-        theirs = {k: tuple(v.shape) for k, v in weights.items()}
-        if own != theirs:  # Paddle would only warn and keep the random weights
-            wrong = sorted(k for k in own.keys() | theirs.keys() if own.get(k) != theirs.get(k))
-            raise ValueError(f"{init}: weights of another size or network ({wrong[0]}: {theirs.get(wrong[0])} there, "
-                             f"{own.get(wrong[0])} here); pass the same --hidden and --layers")
-        model.set_state_dict(weights)
+        warm_start(model, init)
         log(f"started from {init}: dev {json.dumps(evaluate(model, dev_examples, vocab))}")
     steps = epochs * ((len(encoded) + batch_size - 1) // batch_size)
     schedule = paddle.optimizer.lr.OneCycleLR(max_learning_rate=lr, total_steps=steps)
