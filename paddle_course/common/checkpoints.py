@@ -105,6 +105,18 @@ def load_weights(path):
     return safe_weights.to_paddle(safe_weights.load_state(find_weights(path)))
 
 
+def unfit_keys(expected, state):
+    """The keys of ``expected`` (a layer's ``state_dict()``) that ``state`` lacks or holds in another
+    shape, in ``expected``'s order, each with ``(expected shape, shape in state or None)``.
+
+    ``layer.set_state_dict`` only warns about them and keeps the layer's own (random) weights, so
+    every loader checks first.
+    """
+    return {key: (tuple(value.shape), tuple(state[key].shape) if key in state else None)
+            for key, value in expected.items()
+            if key not in state or tuple(state[key].shape) != tuple(value.shape)}
+
+
 # --- an optimizer's state: optimizer.safetensors + optimizer.json ---------------------
 
 def _is_tensor(value):

@@ -64,14 +64,16 @@ def load_weights(network, path):
     """Load the shipped ``.safetensors`` or a fine-tune's weights file / output folder into
     ``network`` (an ``SSDLiteMobileNetV2``). Both go through ``common.safe_weights``: a pickled
     file is read by its restricted unpickler, so a crafted one cannot run code."""
+    from paddle_course.common.checkpoints import unfit_keys
     from paddle_course.common.safe_weights import load_state
 
     path = weights_file(path)
     # a hub.Trainer checkpoint of the fine-tune model prefixes the keys with "network."
     state = {k.removeprefix("network."): v for k, v in load_state(path).items()}
     expected = network.state_dict()
-    missing = sorted(set(expected) - set(state))
-    wrong = sorted(k for k in expected if k in state and list(state[k].shape) != list(expected[k].shape))
+    unfit = unfit_keys(expected, state)
+    missing = sorted(k for k, (_, found) in unfit.items() if found is None)
+    wrong = sorted(k for k, (_, found) in unfit.items() if found is not None)
     if missing or wrong:
         raise ValueError(f"{path}: not SSDLite-MobileNetV2 person weights (missing {missing[:3]}, "
                          f"wrong shape {wrong[:3]})")

@@ -70,6 +70,7 @@ def load_weights(path):
 def load_model(checkpoint=None, assets_dir=None):
     """``(network, vocab, config)`` in eval mode: the weights in ``assets_dir`` (default: the
     shipped ones), or those of ``checkpoint`` (see ``resolve_checkpoint``)."""
+    from paddle_course.common.checkpoints import unfit_keys
     from paddle_course.common.safe_weights import load_state, to_paddle
     from paddle_course.sentiment.lexicon import Lexicon
     from paddle_course.sentiment.network import build_network
@@ -85,8 +86,8 @@ def load_model(checkpoint=None, assets_dir=None):
     vocab = Vocab.load(_side_file(weights, "vocab.json", assets_dir), lexicon)
     network = build_network(vocab, config)
     state = load_state(weights)
-    expected = {k: list(v.shape) for k, v in network.state_dict().items()}
-    wrong = [k for k, shape in expected.items() if k not in state or list(state[k].shape) != shape]
+    expected = network.state_dict()
+    wrong = list(unfit_keys(expected, state))
     if wrong:
         raise ValueError(f"checkpoint {weights} does not fit the course_sentiment network described by its "
                          f"config.json (missing or wrong shape: {', '.join(wrong[:3])})")

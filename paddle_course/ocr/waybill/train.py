@@ -66,15 +66,16 @@ def save_model(model, vocab, out_dir):
 
 def warm_start(model, init):
     """Load the weights in folder ``init`` into ``model``; weights of other shapes are a ValueError."""
-    from paddle_course.common.checkpoints import load_state
+    from paddle_course.common.checkpoints import load_state, unfit_keys
 
     weights = load_state(init)[1]
-    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    theirs = {k: tuple(v.shape) for k, v in weights.items()}
-    if own != theirs:  # Paddle would only warn and keep the random weights
-        wrong = sorted(k for k in own.keys() | theirs.keys() if own.get(k) != theirs.get(k))
-        raise ValueError(f"{init}: weights of another size or network ({wrong[0]}: {theirs.get(wrong[0])} there, "
-                         f"{own.get(wrong[0])} here); pass the same --hidden and --layers")
+    own = model.state_dict()
+    unfit = unfit_keys(own, weights) | {k: (None, tuple(v.shape)) for k, v in weights.items() if k not in own}
+    if unfit:
+        key = min(unfit)
+        here, there = unfit[key]
+        raise ValueError(f"{init}: weights of another size or network ({key}: {there} there, {here} here); "
+                         "pass the same --hidden and --layers")
     model.set_state_dict(weights)
 
 
@@ -91,9 +92,10 @@ def train(out_dir, n_train=60000, n_dev=2000, epochs=4, batch_size=64, lr=3e-3, 
     paddle.seed(seed)
     np.random.seed(seed)
     start = time.perf_counter()
+    # the hand-written files first: a bad row is reported before a minute of generating
+    written = [e for path in handwritten for e in labelled_examples(read_jsonl(path), source=path)]
     train_examples = WaybillGenerator(seed).samples(n_train)
     dev_examples = WaybillGenerator(seed + 10_000).samples(n_dev)
-    written = [e for path in handwritten for e in labelled_examples(read_jsonl(path), source=path)]
     vocab = Vocab.build()
     encoded = encode_examples(train_examples + written * handwritten_repeat, vocab)
     log(f"generated {n_train} + {n_dev} texts in {time.perf_counter() - start:.0f}s; "
@@ -130,8 +132,8 @@ def train(out_dir, n_train=60000, n_dev=2000, epochs=4, batch_size=64, lr=3e-3, 
             save_model(model, vocab, out_dir)
     result = {"seed": seed, "n_train": n_train, "n_dev": n_dev, "epochs": epochs, "batch_size": batch_size,
               "lr": lr, "init": init, "handwritten": [os.path.basename(p) for p in handwritten],
-              "n_handwritten": len(written), "handwritten_repeat": handwritten_repeat, "config": model.config, "history": history, "best_dev_all": best,
-              "seconds": time.perf_counter() - start}
+              "n_handwritten": len(written), "handwritten_repeat": handwritten_repeat, "config": model.config,
+              "history": history, "best_dev_all": best, "seconds": time.perf_counter() - start}
     atomic_write_text(os.path.join(out_dir, "train_log.json"), json.dumps(result, indent=1) + "\n")
     return result
 
